@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need on a fresh Debian machine. Idempotent: a second
+# run checks and returns in about a second. Run by scripts/serve.sh and scripts/test.sh.
+set -euo pipefail
+
+DEBIAN_PACKAGES=(
+  # toolchain and build
+  cmake ninja-build g++ pkg-config clang-format
+  # Wasm test modules: C via clang + wasi-libc
+  clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
+  # libraries (docs/dependencies.md says why each)
+  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libarchive-dev
+  libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libxxhash-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # real peers for the tests: OCI registry, OCI client, S3 client, load generator
+  docker-registry skopeo awscli wrk apache2-utils
+)
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Debian's docker-registry package starts a system service on :5000; the tests start their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
+  systemctl stop docker-registry || true
+fi
+
+# Rust (for Wasmtime's C API) and Go (for Go test modules and the Argo harness) come with the
+# machine; check that they are new enough rather than silently building something else.
+export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$HOME/go/bin:$PATH"
+need_rust="1.95.0"
+have_rust=$(rustc --version | awk '{print $2}')
+if [[ "$(printf '%s\n%s\n' "$need_rust" "$have_rust" | sort -V | head -1)" != "$need_rust" ]]; then
+  echo "setup: rustc $have_rust is older than $need_rust (wasmtime-shim's rust-version)" >&2
+  exit 1
+fi
+command -v go >/dev/null || { echo "setup: Go toolchain not found" >&2; exit 1; }
+
+# A real S3 server for the artifact tests, built from the Go module proxy.
+VERSITYGW_VERSION=v1.8.0
+if ! [[ -x "$HOME/go/bin/versitygw" ]] || ! grep -q "$VERSITYGW_VERSION" "$HOME/go/bin/.versitygw-version" 2>/dev/null; then
+  echo "setup: building versitygw $VERSITYGW_VERSION (S3 server for tests)"
+  go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+  echo "$VERSITYGW_VERSION" > "$HOME/go/bin/.versitygw-version"
+fi

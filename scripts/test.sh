@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds everything (installing what is missing) and runs every test: the release build's suite,
+# then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh release
+(cd build && ctest --output-on-failure -j 2 --timeout 600)
+scripts/build.sh asan
+(cd build-asan && ctest --output-on-failure -j 2 --timeout 900 -LE no-asan)
