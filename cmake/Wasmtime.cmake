@@ -10,7 +10,7 @@ set(WWP_SHIM_DIR "${PROJECT_SOURCE_DIR}/wasmtime-shim")
 
 message(STATUS "Building wasmtime-shim (cargo target dir ${WWP_CARGO_TARGET_DIR})")
 execute_process(
-  COMMAND cargo build --release --locked
+  COMMAND ${CMAKE_COMMAND} -E env "CARGO_TARGET_DIR=${WWP_CARGO_TARGET_DIR}" cargo build --release --locked
   WORKING_DIRECTORY "${WWP_SHIM_DIR}"
   RESULT_VARIABLE cargo_result
   COMMAND_ECHO STDOUT)
@@ -19,20 +19,9 @@ if(NOT cargo_result EQUAL 0)
 endif()
 
 set(WWP_WASMTIME_LIB "${WWP_CARGO_TARGET_DIR}/release/libwasmtime_shim.a")
-file(GLOB wasmtime_conf_headers LIST_DIRECTORIES false
-     "${WWP_CARGO_TARGET_DIR}/release/build/wasmtime-c-api-impl-*/out/include/wasmtime/conf.h")
-if(NOT wasmtime_conf_headers)
-  message(FATAL_ERROR "wasmtime headers not found under ${WWP_CARGO_TARGET_DIR}")
-endif()
-# Several feature sets may have been built over time; the newest conf.h belongs to this build.
-set(newest "")
-foreach(header IN LISTS wasmtime_conf_headers)
-  if(newest STREQUAL "" OR header IS_NEWER_THAN newest)
-    set(newest "${header}")
-  endif()
-endforeach()
-get_filename_component(wasmtime_include "${newest}" DIRECTORY)
-get_filename_component(wasmtime_include "${wasmtime_include}" DIRECTORY)
+# wasmtime-shim's build script records the include dir of exactly the feature set built.
+file(READ "${WWP_CARGO_TARGET_DIR}/release/wasmtime-include-dir.txt" wasmtime_include)
+string(STRIP "${wasmtime_include}" wasmtime_include)
 
 add_library(wasmtime::wasmtime STATIC IMPORTED GLOBAL)
 set_target_properties(wasmtime::wasmtime PROPERTIES

@@ -13,7 +13,7 @@ DEBIAN_PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for the tests: OCI registry, OCI client, S3 client, load generator
-  docker-registry skopeo awscli wrk apache2-utils
+  docker-registry skopeo awscli wrk apache2-utils openssl
 )
 
 missing=()

@@ -103,6 +103,9 @@ Result<Artifact> parse_artifact(const Json& json, std::string_view path) {
     }
     artifact.mode = json["mode"].get<std::uint32_t>();
   }
+  auto recurse_mode = optional_bool(json, "recurseMode", path);
+  if (!recurse_mode) return recurse_mode.error();
+  artifact.recurse_mode = recurse_mode->value_or(false);
   auto archive = optional_object(json, "archive", path);
   if (!archive) return archive.error();
   if (*archive != nullptr) {
@@ -149,6 +152,11 @@ Json to_json(const Artifact& artifact) {
     if (!artifact.s3->endpoint.empty()) s3["endpoint"] = artifact.s3->endpoint;
     if (!artifact.s3->region.empty()) s3["region"] = artifact.s3->region;
     if (artifact.s3->insecure) s3["insecure"] = *artifact.s3->insecure;
+    // Downstream steps (argoexec or another plugin step) need the Secret names to authenticate.
+    for (auto [field, ref] : {std::pair{"accessKeySecret", &artifact.s3->access_key_secret},
+                              std::pair{"secretKeySecret", &artifact.s3->secret_key_secret}}) {
+      if (*ref) s3[field] = Json{{"name", (*ref)->name}, {"key", (*ref)->key}};
+    }
   }
   return json;
 }

@@ -45,6 +45,7 @@ struct Artifact {
   std::string path;
   bool optional = false;
   std::optional<std::uint32_t> mode;
+  bool recurse_mode = false;  // `recurseMode`: apply `mode` to everything below a directory too
   ArchiveStrategy archive;
   std::optional<S3Location> s3;
   std::optional<HttpLocation> http;

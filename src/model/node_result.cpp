@@ -1,6 +1,6 @@
 #include "model/node_result.hpp"
 
-#include "model/units.hpp"
+#include "common/units.hpp"
 
 namespace wwp::model {
 

@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "model/units.hpp"
+#include "common/units.hpp"
 
 namespace wwp::model {
 
@@ -284,7 +284,7 @@ Result<ExecuteRequest> parse_execute_request(const Json& body) {
   return request;
 }
 
-Result<ExecuteRequest> parse_execute_request(std::string_view body) {
+Result<ExecuteRequest> parse_execute_body(std::string_view body) {
   Json json = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return invalid("request body is not valid JSON");
   return parse_execute_request(json);

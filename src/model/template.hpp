@@ -74,7 +74,7 @@ struct ExecuteRequest {
   std::string step_key;
 };
 
-Result<ExecuteRequest> parse_execute_request(std::string_view body);
+Result<ExecuteRequest> parse_execute_body(std::string_view body);
 Result<ExecuteRequest> parse_execute_request(const Json& body);
 // Parses a bare Argo template object (for `run`); returns an error if it has no plugin.wasm.
 Result<Template> parse_template(const Json& json, std::string_view path = "template");

@@ -1,10 +1,10 @@
-#include "model/units.hpp"
+#include "common/units.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <utility>
 
-namespace wwp::model {
+namespace wwp {
 
 namespace {
 // Parses a leading decimal number (digits with an optional fraction); advances `text`.
@@ -104,4 +104,4 @@ std::string format_quantity(std::uint64_t bytes) {
   return std::to_string(bytes);
 }
 
-}  // namespace wwp::model
+}  // namespace wwp

@@ -9,7 +9,7 @@
 
 #include "common/result.hpp"
 
-namespace wwp::model {
+namespace wwp {
 
 // Accepts Go duration syntax and a bare number of seconds.
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
@@ -21,4 +21,4 @@ Result<std::uint64_t> parse_quantity(std::string_view text);
 // "128Mi" for exact binary multiples, else a byte count.
 std::string format_quantity(std::uint64_t bytes);
 
-}  // namespace wwp::model
+}  // namespace wwp

@@ -1,0 +1,21 @@
+// The subcommands. Each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/plugin_config.hpp"
+
+namespace wwp::cli {
+
+int serve(const PluginConfig& config);
+
+struct RunOptions {
+  std::string file;                     // Workflow YAML, or a template as JSON/YAML
+  std::string template_name;            // default: the workflow's entrypoint
+  std::vector<std::string> parameters;  // name=value
+  std::string workflow_name = "local-run";
+};
+int run_local(const PluginConfig& config, const RunOptions& options);
+
+}  // namespace wwp::cli

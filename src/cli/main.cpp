@@ -1,0 +1,54 @@
+// wasm-workflows-plugin: an Argo Workflows executor plugin that runs WebAssembly modules.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/plugin_config.hpp"
+
+#ifndef WWP_VERSION
+#define WWP_VERSION "dev"
+#endif
+#ifndef WWP_WASMTIME_VERSION
+#define WWP_WASMTIME_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace wwp::cli;
+  CLI::App app{"wasm-workflows-plugin: run WebAssembly modules as Argo Workflows steps"};
+  app.require_subcommand(1);
+  // A flag given twice (e.g. in a manifest and by a wrapper script) takes the last value.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  PluginConfig config;
+
+  auto* serve_cmd = app.add_subcommand("serve", "Serve Argo's executor-plugin API");
+  add_server_flags(*serve_cmd, config);
+  add_execution_flags(*serve_cmd, config);
+
+  RunOptions run_options;
+  auto* run_cmd = app.add_subcommand("run", "Execute one template locally and print the node result the server would return");
+  run_cmd->add_option("file", run_options.file, "Workflow YAML, or one template (YAML/JSON)")->required();
+  run_cmd->add_option("-t,--template", run_options.template_name, "Template to run (default: the entrypoint)");
+  run_cmd->add_option("-p,--parameter", run_options.parameters, "Input parameter name=value (repeatable)");
+  run_cmd->add_option("--workflow-name", run_options.workflow_name, "workflow.name seen by the module")->capture_default_str();
+  add_execution_flags(*run_cmd, config);
+
+  app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+
+  // Logs go to stderr so that `run` prints only the node result on stdout.
+  auto logger = spdlog::stderr_color_mt("wwp");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+
+  if (app.got_subcommand("version")) {
+    std::cout << "wasm-workflows-plugin " << WWP_VERSION << " (wasmtime " << WWP_WASMTIME_VERSION << ")\n";
+    return 0;
+  }
+  if (serve_cmd->parsed()) return serve(config);
+  if (run_cmd->parsed()) return run_local(config, run_options);
+  return 2;
+}

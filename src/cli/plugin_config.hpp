@@ -1,0 +1,57 @@
+// The process configuration: every flag of `serve` and `run`, each with an environment twin.
+// The earlier implementation's names (BIND/PORT flags, LOG_LEVEL, MODE, FS_CACHE_DIR,
+// INSECURE_OCI_REGISTRIES) are kept so its ExecutorPlugin manifests keep working.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wwp::cli {
+
+struct PluginConfig {
+  std::string bind = "127.0.0.1";
+  int port = 3000;
+  std::string log_level = "info";
+  std::string mode = "local";
+  std::string fs_cache_dir;
+  std::vector<std::string> insecure_oci_registries;
+  std::string docker_config;
+  std::string registry_username;
+  std::string registry_password;
+  std::string registry_ca_file;
+  std::string token_file = "/var/run/argo/token";
+  bool insecure_no_token = false;
+  std::string module_dir;
+  std::string sandbox_dir;
+  std::size_t max_concurrency = 0;  // 0: number of cores
+  std::size_t queue_capacity = 256;
+  std::size_t http_threads = 64;
+  std::string requeue_wait = "20s";
+  std::string requeue_after = "5s";
+  std::string result_ttl = "10m";
+  std::string shutdown_grace = "25s";
+  std::string default_timeout = "10m";
+  std::string default_memory = "256Mi";
+  std::string max_memory = "4Gi";
+  std::string max_output = "1Mi";
+  std::string max_result = "1Mi";
+  std::string memory_cache = "512Mi";
+  bool pooling_allocator = true;
+  // Artifacts
+  std::string artifact_repository;
+  std::string artifact_secrets_dir;
+  bool discover_artifact_repository = false;
+};
+
+// Adds the flags shared by `serve` and `run` (module sources, caches, limits, artifacts).
+void add_execution_flags(CLI::App& command, PluginConfig& config);
+// Adds the server-only flags.
+void add_server_flags(CLI::App& command, PluginConfig& config);
+
+std::filesystem::path default_cache_dir();
+
+}  // namespace wwp::cli

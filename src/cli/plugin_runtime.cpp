@@ -1,0 +1,67 @@
+#include "cli/plugin_runtime.hpp"
+
+#include <thread>
+
+#include "common/units.hpp"
+
+namespace wwp::cli {
+
+namespace fs = std::filesystem;
+
+Result<std::chrono::milliseconds> duration_flag(const std::string& flag, const std::string& value) {
+  auto parsed = parse_duration(value);
+  if (!parsed) return parsed.error().context("--" + flag);
+  return parsed;
+}
+
+Result<std::uint64_t> quantity_flag(const std::string& flag, const std::string& value) {
+  auto parsed = parse_quantity(value);
+  if (!parsed) return parsed.error().context("--" + flag);
+  return parsed;
+}
+
+PluginRuntime::~PluginRuntime() = default;
+
+Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig& config) {
+  std::unique_ptr<PluginRuntime> rt(new PluginRuntime());
+  const fs::path cache_dir = config.fs_cache_dir.empty() ? default_cache_dir() : fs::path(config.fs_cache_dir);
+
+  auto max_memory = quantity_flag("max-memory", config.max_memory);
+  if (!max_memory) return max_memory.error();
+  auto memory_cache = quantity_flag("memory-cache", config.memory_cache);
+  if (!memory_cache) return memory_cache.error();
+  executor::ExecutorSettings exec;
+  exec.sandbox_parent = config.sandbox_dir.empty() ? cache_dir / "sandboxes" : fs::path(config.sandbox_dir);
+  auto timeout = duration_flag("default-timeout", config.default_timeout);
+  if (!timeout) return timeout.error();
+  exec.default_limits.timeout = *timeout;
+  auto memory = quantity_flag("default-memory", config.default_memory);
+  if (!memory) return memory.error();
+  exec.default_limits.memory_bytes = *memory;
+  auto output = quantity_flag("max-output", config.max_output);
+  if (!output) return output.error();
+  exec.default_limits.stdout_bytes = exec.default_limits.stderr_bytes = *output;
+  auto result = quantity_flag("max-result", config.max_result);
+  if (!result) return result.error();
+  exec.max_result_bytes = *result;
+
+  sandbox::EngineSettings engine_settings;
+  engine_settings.pooling_allocator = config.pooling_allocator;
+  engine_settings.max_memory_bytes = *max_memory;
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t concurrency = config.max_concurrency ? config.max_concurrency : cores;
+  engine_settings.pool_instances = static_cast<std::uint32_t>(std::max<std::size_t>(16, concurrency * 4));
+  auto engine = sandbox::Engine::create(engine_settings);
+  if (!engine) return engine.error();
+  rt->engine_ = std::move(*engine);
+
+  rt->blobs_ = std::make_unique<modules::BlobStore>(cache_dir / "blobs");
+  rt->paths_ = std::make_unique<modules::PathSource>(config.module_dir);
+  rt->urls_ = std::make_unique<modules::UrlSource>(*rt->blobs_, modules::UrlSettings{});
+  rt->compiled_ = std::make_unique<modules::CompiledCache>(*rt->engine_, cache_dir / "compiled", *memory_cache);
+  rt->resolver_ = std::make_unique<modules::ModuleResolver>(*rt->paths_, *rt->urls_, rt->oci_.get(), *rt->compiled_);
+  rt->executor_ = std::make_unique<executor::Executor>(exec, *rt->engine_, *rt->resolver_, rt->artifacts_.get());
+  return rt;
+}
+
+}  // namespace wwp::cli

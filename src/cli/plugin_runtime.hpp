@@ -1,0 +1,51 @@
+// Builds the execution stack from the configuration: engine, module sources and caches,
+// artifact service, executor. Shared by `serve` and `run` so both behave identically.
+#pragma once
+
+#include <memory>
+
+#include "artifacts/artifact_service.hpp"
+#include "cli/plugin_config.hpp"
+#include "common/result.hpp"
+#include "executor/executor.hpp"
+#include "modules/blob_store.hpp"
+#include "modules/compiled_cache.hpp"
+#include "modules/module_resolver.hpp"
+#include "sandbox/engine.hpp"
+
+namespace wwp::cli {
+
+struct ResolvedLimits {
+  std::chrono::milliseconds requeue_wait;
+  std::chrono::milliseconds requeue_after;
+  std::chrono::seconds result_ttl;
+  std::chrono::seconds shutdown_grace;
+};
+
+class PluginRuntime {
+ public:
+  static Result<std::unique_ptr<PluginRuntime>> create(const PluginConfig& config);
+  ~PluginRuntime();
+
+  executor::Executor& executor() { return *executor_; }
+  modules::CompiledCache& compiled_cache() { return *compiled_; }
+
+ private:
+  PluginRuntime() = default;
+
+  std::unique_ptr<sandbox::Engine> engine_;
+  std::unique_ptr<modules::BlobStore> blobs_;
+  std::unique_ptr<modules::PathSource> paths_;
+  std::unique_ptr<modules::UrlSource> urls_;
+  std::unique_ptr<modules::OciFetcher> oci_;
+  std::unique_ptr<modules::CompiledCache> compiled_;
+  std::unique_ptr<modules::ModuleResolver> resolver_;
+  std::unique_ptr<artifacts::ArtifactService> artifacts_;
+  std::unique_ptr<executor::Executor> executor_;
+};
+
+// Duration and quantity flags, parsed with errors that name the flag.
+Result<std::chrono::milliseconds> duration_flag(const std::string& flag, const std::string& value);
+Result<std::uint64_t> quantity_flag(const std::string& flag, const std::string& value);
+
+}  // namespace wwp::cli

@@ -1,0 +1,137 @@
+#include "sandbox/engine.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "sandbox/engine_impl.hpp"
+#include "sandbox/output_capture.hpp"
+
+#ifndef WWP_WASMTIME_VERSION
+#define WWP_WASMTIME_VERSION "unknown"
+#endif
+
+namespace wwp::sandbox {
+
+namespace {
+
+wasmtime::Config make_config(const EngineSettings& settings) {
+  wasmtime::Config config;
+  config.epoch_interruption(true);
+  config.parallel_compilation(true);
+  config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+  if (settings.pooling_allocator) {
+    wasmtime::PoolAllocationConfig pool;
+    pool.total_core_instances(settings.pool_instances);
+    pool.total_memories(settings.pool_instances);
+    pool.total_tables(settings.pool_instances);
+    pool.max_memory_size(settings.max_memory_bytes);
+    // Go's wasip1 runtime declares large function tables.
+    pool.table_elements(100000);
+    pool.max_core_instance_size(4 << 20);
+    config.pooling_allocation_strategy(pool);
+  }
+  return config;
+}
+
+std::string make_fingerprint(const EngineSettings& settings) {
+  return std::string("wasmtime-") + WWP_WASMTIME_VERSION + "-x86_64-epoch-speed" +
+         (settings.pooling_allocator ? "-pool" : "");
+}
+
+}  // namespace
+
+Engine::Impl::Impl(const EngineSettings& s)
+    : settings(s),
+      engine(make_config(s)),
+      linker(engine),
+      wasi_linker(engine),
+      fingerprint(make_fingerprint(s)) {
+  auto wasi = wasi_linker.define_wasi();
+  if (!wasi) throw std::runtime_error("cannot define WASI: " + wasi.err().message());
+  linker.allow_shadowing(true);
+  auto shadowed = linker.define_wasi();
+  if (!shadowed) throw std::runtime_error("cannot define WASI: " + shadowed.err().message());
+  define_captured_fd_write(linker);
+
+  ticker = std::thread([this] {
+    std::unique_lock lock(ticker_mutex);
+    while (!ticker_wake.wait_for(lock, settings.epoch_tick, [this] { return stopping; })) {
+      engine.increment_epoch();
+    }
+  });
+}
+
+Engine::Impl::~Impl() {
+  {
+    std::lock_guard lock(ticker_mutex);
+    stopping = true;
+  }
+  ticker_wake.notify_all();
+  ticker.join();
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::create(const EngineSettings& settings) {
+  try {
+    return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(settings)));
+  } catch (const std::exception& e) {
+    return failed(std::string("cannot start the Wasm engine: ") + e.what());
+  }
+}
+
+const std::string& Engine::fingerprint() const { return impl_->fingerprint; }
+const EngineSettings& Engine::settings() const { return impl_->settings; }
+
+CompiledModule make_compiled_module(wasmtime::Module module) {
+  auto impl = std::make_shared<CompiledModule::Impl>(CompiledModule::Impl{module});
+  for (const auto& import : module.imports()) {
+    if (import.module() == "wasi_snapshot_preview1" && import.name() == "path_open") {
+      impl->uses_filesystem = true;
+    }
+  }
+  for (const auto& exported : module.exports()) {
+    if (exported.name() == "_start") impl->has_start = true;
+  }
+  void* start = nullptr;
+  void* end = nullptr;
+  wasmtime_module_image_range(module.capi(), &start, &end);
+  impl->code_size = static_cast<std::size_t>(static_cast<char*>(end) - static_cast<char*>(start));
+  return CompiledModule(std::move(impl));
+}
+
+Result<CompiledModule> Engine::compile(std::span<const std::uint8_t> wasm) const {
+  static constexpr std::uint8_t kMagic[4] = {0, 'a', 's', 'm'};
+  if (wasm.size() >= 4 && !std::equal(kMagic, kMagic + 4, wasm.begin())) {
+    // Not a binary module: accept the text format, which module authors use for small tests.
+    auto binary = wasmtime::wat2wasm(std::string_view(reinterpret_cast<const char*>(wasm.data()), wasm.size()));
+    if (!binary) return failed("invalid Wasm module: not a binary module, and not valid WAT: " + binary.err().message());
+    std::vector<std::uint8_t> bytes = binary.ok();
+    return compile(bytes);
+  }
+  auto module = wasmtime::Module::compile(
+      impl_->engine, wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(wasm.data()), wasm.size()));
+  if (!module) return failed("invalid Wasm module: " + module.err().message());
+  return make_compiled_module(module.ok());
+}
+
+Result<CompiledModule> Engine::deserialize(std::span<const std::uint8_t> precompiled) const {
+  auto module = wasmtime::Module::deserialize(
+      impl_->engine,
+      wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(precompiled.data()), precompiled.size()));
+  if (!module) return failed("cannot load precompiled module: " + module.err().message());
+  return make_compiled_module(module.ok());
+}
+
+Result<std::vector<std::uint8_t>> Engine::serialize(const CompiledModule& module) const {
+  auto bytes = module.impl().module.serialize();
+  if (!bytes) return failed("cannot serialize module: " + bytes.err().message());
+  return std::move(bytes.ok());
+}
+
+bool CompiledModule::uses_filesystem() const { return impl_->uses_filesystem; }
+bool CompiledModule::has_start() const { return impl_->has_start; }
+std::size_t CompiledModule::code_size() const { return impl_->code_size; }
+
+}  // namespace wwp::sandbox

@@ -1,0 +1,42 @@
+// Private to sandbox/: the Wasmtime objects behind Engine and CompiledModule.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <wasmtime.hh>
+
+#include "sandbox/compiled_module.hpp"
+#include "sandbox/engine.hpp"
+
+namespace wwp::sandbox {
+
+struct CompiledModule::Impl {
+  wasmtime::Module module;
+  bool uses_filesystem = false;
+  bool has_start = false;
+  std::size_t code_size = 0;
+};
+
+struct Engine::Impl {
+  EngineSettings settings;
+  wasmtime::Engine engine;
+  // WASI with our own fd_write for stdout/stderr (captured without a pipe or a file).
+  wasmtime::Linker linker;
+  // Plain WASI: where our fd_write delegates writes to other descriptors.
+  wasmtime::Linker wasi_linker;
+  std::string fingerprint;
+
+  std::mutex ticker_mutex;
+  std::condition_variable ticker_wake;
+  bool stopping = false;
+  std::thread ticker;
+
+  explicit Impl(const EngineSettings& settings);
+  ~Impl();
+};
+
+CompiledModule make_compiled_module(wasmtime::Module module);
+
+}  // namespace wwp::sandbox

@@ -1,0 +1,141 @@
+#include "sandbox/run.hpp"
+
+#include <wasi.h>
+
+#include "common/units.hpp"
+#include "sandbox/engine_impl.hpp"
+#include "sandbox/output_capture.hpp"
+
+namespace wwp::sandbox {
+
+namespace {
+
+constexpr std::size_t kBacktraceFrames = 8;
+
+std::string describe_trap(const wasmtime::Trap& trap) {
+  std::string message = trap.message();
+  // Wasmtime's message already carries a backtrace when one was captured; keep it short.
+  if (auto pos = message.find("\nwasm backtrace:"); pos != std::string::npos) {
+    std::size_t end = pos;
+    for (std::size_t line = 0; line <= kBacktraceFrames * 2 + 1 && end != std::string::npos; ++line) {
+      end = message.find('\n', end + 1);
+    }
+    if (end != std::string::npos) message = message.substr(0, end) + "\n    ...";
+    return message;
+  }
+  std::string trace;
+  std::size_t shown = 0;
+  for (const auto& frame : trap.trace()) {
+    if (shown++ == kBacktraceFrames) {
+      trace += "\n    ...";
+      break;
+    }
+    auto name = frame.func_name();
+    trace += "\n    " + std::to_string(shown - 1) + ": " +
+             (name ? std::string(*name) : "<func " + std::to_string(frame.func_index()) + ">") +
+             " @ 0x" + [&] {
+               char hex[24];
+               std::snprintf(hex, sizeof hex, "%zx", frame.module_offset());
+               return std::string(hex);
+             }();
+  }
+  if (!trace.empty()) message += "\nwasm backtrace:" + trace;
+  return message;
+}
+
+std::uint64_t memory_size(wasmtime::Store& store, wasmtime::Instance& instance) {
+  auto memory = instance.get(store, "memory");
+  if (!memory || !std::holds_alternative<wasmtime::Memory>(*memory)) return 0;
+  return std::get<wasmtime::Memory>(*memory).data(store).size();
+}
+
+}  // namespace
+
+Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const RunSpec& spec) {
+  Engine::Impl& impl = engine.impl();
+  if (!module.has_start()) {
+    return failed("module has no _start function: build it as a WASI command (a program with main)");
+  }
+  if (spec.limits.memory_bytes > impl.settings.max_memory_bytes) {
+    return limit_exceeded("memory limit " + format_quantity(spec.limits.memory_bytes) +
+                          " is above the plugin's maximum of " +
+                          format_quantity(impl.settings.max_memory_bytes));
+  }
+
+  wasmtime::Store store(impl.engine);
+  CapturedOutput output;
+  output.stdout_cap = spec.limits.stdout_bytes;
+  output.stderr_cap = spec.limits.stderr_bytes;
+  output.wasi_linker = &impl.wasi_linker;
+  store.context().set_data(&output);
+  store.limiter(static_cast<std::int64_t>(spec.limits.memory_bytes), -1, -1, -1, -1);
+
+  wasmtime::WasiConfig wasi;
+  wasi.argv(spec.argv);
+  wasi.env(spec.env);
+  if (spec.stdin_data) {
+    wasm_byte_vec_t bytes;
+    wasm_byte_vec_new(&bytes, spec.stdin_data->size(), spec.stdin_data->data());
+    wasi_config_set_stdin_bytes(wasi.capi(), &bytes);
+  }
+  if (spec.root_dir && !wasi.preopen_dir(spec.root_dir->string(), "/", /*fs_mutable=*/true)) {
+    return failed("cannot open the sandbox directory " + spec.root_dir->string());
+  }
+  if (auto set = store.context().set_wasi(std::move(wasi)); !set) {
+    return failed("cannot configure WASI: " + set.err().message());
+  }
+  const auto tick = impl.settings.epoch_tick.count();
+  store.context().set_epoch_deadline(static_cast<std::uint64_t>((spec.limits.timeout.count() + tick - 1) / tick + 1));
+
+  RunOutcome outcome;
+  auto finish = [&](RunOutcome::End end) {
+    outcome.end = end;
+    outcome.stdout_data = std::move(output.stdout_data);
+    outcome.stderr_data = std::move(output.stderr_data);
+    return outcome;
+  };
+  auto classify_trap = [&](const wasmtime::Trap& trap) {
+    if (output.limit_hit) {
+      outcome.message = *output.limit_hit;
+      return finish(RunOutcome::End::OutputLimit);
+    }
+    if (trap.code() == WASMTIME_TRAP_CODE_INTERRUPT) {
+      outcome.message = "timeout " + format_duration(spec.limits.timeout) + " exceeded";
+      return finish(RunOutcome::End::TimedOut);
+    }
+    outcome.message = describe_trap(trap);
+    return finish(RunOutcome::End::Trapped);
+  };
+
+  auto instance = impl.linker.instantiate(store, module.impl().module);
+  if (!instance) {
+    const auto& err = instance.err().data;
+    if (const auto* trap = std::get_if<wasmtime::Trap>(&err)) return classify_trap(*trap);
+    return failed("cannot instantiate module: " + std::get<wasmtime::Error>(err).message());
+  }
+  wasmtime::Instance started = instance.ok();
+  auto start = started.get(store, "_start");
+  if (!start || !std::holds_alternative<wasmtime::Func>(*start)) {
+    return failed("module export _start is not a function");
+  }
+  auto called = std::get<wasmtime::Func>(*start).call(store, {});
+  outcome.memory_bytes = memory_size(store, started);
+  if (called) return finish(RunOutcome::End::Exited);
+
+  const auto& err = called.err().data;
+  if (const auto* trap = std::get_if<wasmtime::Trap>(&err)) return classify_trap(*trap);
+  // A trap raised by our own host functions (the output cap) arrives as an error.
+  if (output.limit_hit) {
+    outcome.message = *output.limit_hit;
+    return finish(RunOutcome::End::OutputLimit);
+  }
+  const auto& error = std::get<wasmtime::Error>(err);
+  if (auto code = error.i32_exit()) {
+    outcome.exit_code = *code;
+    return finish(RunOutcome::End::Exited);
+  }
+  outcome.message = error.message();
+  return finish(RunOutcome::End::Trapped);
+}
+
+}  // namespace wwp::sandbox

@@ -1,0 +1,54 @@
+// Runs one WASI command module to completion inside a fresh Store: deny-by-default (no
+// filesystem unless a root directory is given, no network, no inherited environment).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/result.hpp"
+#include "sandbox/compiled_module.hpp"
+#include "sandbox/engine.hpp"
+
+namespace wwp::sandbox {
+
+struct RunLimits {
+  std::chrono::milliseconds timeout{30000};
+  std::uint64_t memory_bytes = 256ULL << 20;
+  std::uint64_t stdout_bytes = 1ULL << 20;
+  std::uint64_t stderr_bytes = 1ULL << 20;
+};
+
+struct RunSpec {
+  std::vector<std::string> argv;  // argv[0] is the program name
+  std::vector<std::pair<std::string, std::string>> env;
+  std::optional<std::string> stdin_data;
+  // Mapped as "/" inside the module, read-write. Absent: the module sees no filesystem at all.
+  std::optional<std::filesystem::path> root_dir;
+  RunLimits limits;
+};
+
+struct RunOutcome {
+  enum class End {
+    Exited,         // _start returned or proc_exit was called; see exit_code
+    Trapped,        // a Wasm trap (unreachable, out-of-bounds, stack overflow...)
+    TimedOut,       // limits.timeout elapsed
+    OutputLimit,    // stdout or stderr exceeded its cap
+  };
+  End end = End::Exited;
+  int exit_code = 0;
+  std::string message;  // trap message with a short Wasm backtrace, or which limit was hit
+  std::string stdout_data;
+  std::string stderr_data;
+  std::uint64_t memory_bytes = 0;  // linear memory size when the module stopped
+};
+
+// Errors are reserved for failures to start the module (missing imports, no _start, instance
+// limits); everything the module does is reported in RunOutcome.
+Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const RunSpec& spec);
+
+}  // namespace wwp::sandbox

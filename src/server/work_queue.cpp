@@ -1,0 +1,63 @@
+#include "server/work_queue.hpp"
+
+namespace wwp::server {
+
+WorkQueue::WorkQueue(std::size_t workers, std::size_t capacity) : capacity_(capacity) {
+  threads_.reserve(workers);
+  for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+}
+
+WorkQueue::~WorkQueue() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    jobs_.clear();
+  }
+  has_work_.notify_all();
+  for (auto& thread : threads_) thread.join();
+}
+
+bool WorkQueue::submit(std::function<void()> job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_ || jobs_.size() >= capacity_) return false;
+    jobs_.push_back(std::move(job));
+  }
+  has_work_.notify_one();
+  return true;
+}
+
+bool WorkQueue::drain(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  closing_ = true;
+  has_work_.notify_all();
+  return idle_.wait_until(lock, deadline, [this] { return jobs_.empty() && running_ == 0; });
+}
+
+std::size_t WorkQueue::waiting() const {
+  std::lock_guard lock(mutex_);
+  return jobs_.size();
+}
+
+std::size_t WorkQueue::running() const {
+  std::lock_guard lock(mutex_);
+  return running_;
+}
+
+void WorkQueue::work() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    has_work_.wait(lock, [this] { return !jobs_.empty() || (closing_ && jobs_.empty()); });
+    if (jobs_.empty()) return;
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    ++running_;
+    lock.unlock();
+    job();
+    lock.lock();
+    --running_;
+    if (jobs_.empty() && running_ == 0) idle_.notify_all();
+  }
+}
+
+}  // namespace wwp::server

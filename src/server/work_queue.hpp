@@ -1,0 +1,44 @@
+// A fixed pool of execution threads behind a bounded queue. When the queue is full, submit()
+// refuses at once so the server can answer 503 and the agent retries later.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace wwp::server {
+
+class WorkQueue {
+ public:
+  WorkQueue(std::size_t workers, std::size_t capacity);
+  ~WorkQueue();
+  WorkQueue(const WorkQueue&) = delete;
+  WorkQueue& operator=(const WorkQueue&) = delete;
+
+  // False when `capacity` jobs are already waiting (running jobs do not count).
+  bool submit(std::function<void()> job);
+  // Stops taking jobs and waits until queued and running jobs are done or `deadline` passes.
+  // Returns whether everything finished.
+  bool drain(std::chrono::steady_clock::time_point deadline);
+
+  std::size_t waiting() const;
+  std::size_t running() const;
+
+ private:
+  void work();
+
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::condition_variable has_work_;
+  std::condition_variable idle_;
+  std::deque<std::function<void()>> jobs_;
+  std::size_t running_ = 0;
+  bool closing_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace wwp::server

@@ -1,0 +1,134 @@
+#include "plugin_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace wwp::testing {
+
+namespace fs = std::filesystem;
+
+fs::path module_dir() { return WWP_TEST_MODULE_DIR; }
+fs::path plugin_binary() { return WWP_TEST_PLUGIN_BINARY; }
+
+fs::path fresh_temp_dir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("wwp-it-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+PluginProcess::PluginProcess(std::vector<std::string> extra_args, fs::path cache_dir) {
+  static int counter = 0;
+  dir_ = fresh_temp_dir("proc" + std::to_string(counter++));
+  cache_dir_ = cache_dir.empty() ? dir_ / "cache" : cache_dir;
+  std::ofstream(dir_ / "token") << token_ << "\n";
+  port_ = free_port();
+  std::vector<std::string> args = {plugin_binary().string(), "serve",
+                                   "--port", std::to_string(port_),
+                                   "--module-dir", module_dir().string(),
+                                   "--fs-cache-dir", cache_dir_.string(),
+                                   "--token-file", (dir_ / "token").string()};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string log_path = (dir_ / "plugin.log").string();
+  posix_spawn_file_actions_addopen(&actions, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+    throw std::runtime_error("cannot start " + args[0]);
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  httplib::Client client("127.0.0.1", port_);
+  for (int i = 0; i < 600; ++i) {
+    if (auto res = client.Get("/healthz"); res && res->status == 200) return;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("plugin exited at start: " + log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("plugin did not become healthy: " + log());
+}
+
+PluginProcess::~PluginProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+int PluginProcess::terminate() {
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+std::string PluginProcess::log() const {
+  std::ifstream in(dir_ / "plugin.log");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+PluginProcess::Reply PluginProcess::post(const std::string& body, const std::string& authorization) const {
+  httplib::Client client("127.0.0.1", port_);
+  client.set_read_timeout(60, 0);
+  httplib::Headers headers;
+  if (!authorization.empty()) headers.emplace("Authorization", authorization);
+  auto res = client.Post("/api/v1/template.execute", headers, body, "application/json");
+  Reply reply;
+  if (!res) return reply;
+  reply.status = res->status;
+  reply.raw = res->body;
+  reply.body = Json::parse(res->body, nullptr, false);
+  if (reply.body.is_discarded()) reply.body = nullptr;
+  return reply;
+}
+
+PluginProcess::Reply PluginProcess::execute(const Json& tmpl, const std::string& workflow_uid) const {
+  Json body = {{"workflow", {{"metadata", {{"name", "wf-test"}, {"namespace", "argo"}, {"uid", workflow_uid}}}}},
+               {"template", tmpl}};
+  return post(body.dump(), "Bearer " + token_);
+}
+
+Json wasm_template(const std::string& file, Json extra) {
+  Json wasm = {{"module", {{"path", file}}}};
+  for (auto& [k, v] : extra.items()) wasm[k] = v;
+  return {{"name", "step"}, {"plugin", {{"wasm", wasm}}}};
+}
+
+}  // namespace wwp::testing

@@ -1,0 +1,3 @@
+module example.com/legacy_echo
+
+go 1.21

@@ -1,0 +1,78 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "server/bearer_auth.hpp"
+#include "server/step_tracker.hpp"
+#include "server/work_queue.hpp"
+
+using namespace wwp;
+using namespace wwp::server;
+using namespace std::chrono_literals;
+
+TEST(BearerAuth, ComparesTheWholeToken) {
+  auto path = std::filesystem::temp_directory_path() / ("wwp-token-" + std::to_string(::getpid()));
+  std::ofstream(path) << "s3cret\n";
+  auto auth = BearerAuth::from_file(path);
+  ASSERT_TRUE(auth.ok());
+  EXPECT_TRUE(auth->allows("Bearer s3cret"));
+  EXPECT_FALSE(auth->allows("Bearer s3cre"));
+  EXPECT_FALSE(auth->allows("Bearer s3cretX"));
+  EXPECT_FALSE(auth->allows("s3cret"));
+  EXPECT_FALSE(auth->allows(""));
+  std::filesystem::remove(path);
+  EXPECT_FALSE(BearerAuth::from_file(path).ok());
+  EXPECT_TRUE(BearerAuth::disabled().allows(""));
+}
+
+TEST(WorkQueue, RefusesWhenFullAndDrains) {
+  WorkQueue queue(1, 1);
+  std::atomic<bool> release{false};
+  std::atomic<int> done{0};
+  auto blocker = [&] {
+    while (!release) std::this_thread::sleep_for(1ms);
+    ++done;
+  };
+  ASSERT_TRUE(queue.submit(blocker));
+  while (queue.running() == 0) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(queue.submit([&] { ++done; }));  // waits in the queue
+  EXPECT_FALSE(queue.submit([&] { ++done; }));  // queue full
+  release = true;
+  EXPECT_TRUE(queue.drain(std::chrono::steady_clock::now() + 5s));
+  EXPECT_EQ(done, 2);
+  EXPECT_FALSE(queue.submit([] {}));  // closed
+}
+
+TEST(StepTracker, SameKeySameStepUntilForgotten) {
+  StepTracker tracker(1s);
+  bool created = false;
+  auto a = tracker.find_or_start("k", created);
+  EXPECT_TRUE(created);
+  auto b = tracker.find_or_start("k", created);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(a, b);
+  EXPECT_FALSE(a->wait_until(std::chrono::steady_clock::now() + 10ms).has_value());
+  model::NodeResult node;
+  node.message = "done";
+  a->finish(node);
+  auto result = b->wait_until(std::chrono::steady_clock::now());
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ((**result).message, "done");
+  tracker.forget("k", a);
+  tracker.find_or_start("k", created);
+  EXPECT_TRUE(created);
+}
+
+TEST(StepTracker, ExpiresUncollectedResults) {
+  StepTracker tracker(0s);
+  bool created = false;
+  auto step = tracker.find_or_start("k", created);
+  tracker.find_or_start("running", created);
+  step->finish(model::NodeResult{});
+  std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(tracker.expire(), 1u);
+  EXPECT_EQ(tracker.size(), 1u);  // the running one stays
+}
