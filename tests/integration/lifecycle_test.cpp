@@ -61,7 +61,9 @@ TEST(Lifecycle, SigtermLetsRunningStepsFinish) {
   ::kill(plugin.pid(), SIGTERM);
   std::this_thread::sleep_for(200ms);
   httplib::Client client("127.0.0.1", plugin.port());
-  if (auto ready = client.Get("/readyz")) EXPECT_EQ(ready->status, 503);
+  if (auto ready = client.Get("/readyz")) {
+    EXPECT_EQ(ready->status, 503);
+  }
   caller.join();
   EXPECT_EQ(reply.status, 200) << plugin.log();
   EXPECT_EQ(reply.body["node"]["phase"], "Succeeded");
@@ -108,7 +110,9 @@ TEST(Lifecycle, ModulesByUrlAreVerifiedAndCached) {
   {
     PluginProcess plugin;
     auto by_url = [&](const std::string& sha) {
-      return plugin.execute({{"name", "u"}, {"plugin", {{"wasm", {{"module", {{"url", url}, {"sha256", sha}}}, {"args", {"url"}}}}}}}});
+      Json tmpl = wasm_template("unused", {{"args", {"url"}}});
+      tmpl["plugin"]["wasm"]["module"] = {{"url", url}, {"sha256", sha}};
+      return plugin.execute(tmpl);
     };
     auto ok = by_url(digest);
     EXPECT_EQ(ok.body["node"]["outputs"]["result"], "Hello, url!") << ok.raw;

@@ -1,0 +1,243 @@
+#include "artifacts/repository_config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace wwp::artifacts {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kUnsupportedKinds[] = {"gcs",         "azure",       "oss", "hdfs",
+                                             "artifactory", "huggingFace", "git", "http"};
+
+std::string scalar(const YAML::Node& node, const char* key, const std::string& path) {
+  const YAML::Node value = node[key];
+  if (!value || value.IsNull()) return "";
+  if (!value.IsScalar()) throw std::runtime_error(path + "." + key + ": expected a string");
+  return value.as<std::string>();
+}
+
+bool boolean(const YAML::Node& node, const char* key, const std::string& path, bool fallback) {
+  const YAML::Node value = node[key];
+  if (!value || value.IsNull()) return fallback;
+  std::string text = value.IsScalar() ? value.as<std::string>() : "";
+  if (text == "true" || text == "True") return true;
+  if (text == "false" || text == "False") return false;
+  throw std::runtime_error(path + "." + key + ": expected true or false");
+}
+
+std::optional<model::SecretKeyRef> secret_ref(const YAML::Node& node, const char* key,
+                                              const std::string& path) {
+  const YAML::Node value = node[key];
+  if (!value || value.IsNull()) return std::nullopt;
+  if (!value.IsMap()) throw std::runtime_error(path + "." + key + ": expected {name, key}");
+  model::SecretKeyRef ref{scalar(value, "name", path + "." + key),
+                          scalar(value, "key", path + "." + key)};
+  if (ref.key.empty()) throw std::runtime_error(path + "." + key + ".key: is required");
+  return ref;
+}
+
+S3Repository parse_s3(const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap()) throw std::runtime_error(path + ": expected a map");
+  S3Repository s3;
+  s3.endpoint = scalar(node, "endpoint", path);
+  s3.bucket = scalar(node, "bucket", path);
+  s3.region = scalar(node, "region", path);
+  s3.insecure = boolean(node, "insecure", path, false);
+  s3.key_format = scalar(node, "keyFormat", path);
+  s3.key_prefix = scalar(node, "keyPrefix", path);
+  s3.access_key_secret = secret_ref(node, "accessKeySecret", path);
+  s3.secret_key_secret = secret_ref(node, "secretKeySecret", path);
+  s3.session_token_secret = secret_ref(node, "sessionTokenSecret", path);
+  // Newer Argo spells it addressingStyle; pathStyleEndpoint is accepted for older configurations.
+  const std::string style = scalar(node, "addressingStyle", path);
+  if (style == "path") {
+    s3.addressing = S3Addressing::Path;
+  } else if (style == "virtual-hosted") {
+    s3.addressing = S3Addressing::VirtualHost;
+  } else if (!style.empty() && style != "auto") {
+    throw std::runtime_error(path + ".addressingStyle: expected path, virtual-hosted or auto");
+  }
+  if (node["pathStyleEndpoint"]) {
+    s3.addressing = boolean(node, "pathStyleEndpoint", path, false) ? S3Addressing::Path
+                                                                    : S3Addressing::VirtualHost;
+  }
+  if (s3.endpoint.empty()) {
+    // Argo's own default when the endpoint is left out.
+    s3.endpoint = "s3.amazonaws.com";
+  }
+  if (s3.bucket.empty()) throw std::runtime_error(path + ".bucket: is required");
+  return s3;
+}
+
+ArtifactRepository parse_repository_node(const YAML::Node& node, const std::string& path) {
+  ArtifactRepository repository;
+  if (!node.IsMap()) throw std::runtime_error(path + ": expected a map");
+  if (node["s3"] && !node["s3"].IsNull()) {
+    repository.s3 = parse_s3(node["s3"], path.empty() ? "s3" : path + ".s3");
+    return repository;
+  }
+  for (const char* kind : kUnsupportedKinds) {
+    if (node[kind] && !node[kind].IsNull()) {
+      repository.unsupported_kind = kind;
+      return repository;
+    }
+  }
+  throw std::runtime_error((path.empty() ? std::string("document") : path) +
+                           ": no s3 artifact repository in it");
+}
+
+Result<ArtifactRepository> parse_text(std::string_view yaml, std::string_view origin, int depth);
+
+// The ConfigMap manifest forms. Data values are YAML documents of their own.
+Result<ArtifactRepository> parse_config_map(const YAML::Node& root, std::string_view origin,
+                                            int depth) {
+  const YAML::Node data = root["data"];
+  if (!data || !data.IsMap()) return invalid(std::string(origin) + ": the ConfigMap has no data");
+  std::string chosen;
+  const YAML::Node annotations = root["metadata"]["annotations"];
+  if (annotations && annotations.IsMap() &&
+      annotations[std::string(kDefaultRepositoryAnnotation)]) {
+    chosen = annotations[std::string(kDefaultRepositoryAnnotation)].as<std::string>();
+    if (!data[chosen]) {
+      return invalid(std::string(origin) + ": the default-artifact-repository annotation names " +
+                     chosen + ", which is not a data key");
+    }
+  } else if (data["artifactRepository"]) {
+    chosen = "artifactRepository";
+  } else if (data["config"]) {
+    chosen = "config";
+  } else if (data.size() == 1) {
+    chosen = data.begin()->first.as<std::string>();
+  } else {
+    return invalid(std::string(origin) +
+                   ": cannot tell which entry is the default artifact repository (annotate the "
+                   "ConfigMap with " +
+                   std::string(kDefaultRepositoryAnnotation) + ")");
+  }
+  return parse_text(data[chosen].as<std::string>(), std::string(origin) + " data." + chosen,
+                    depth + 1);
+}
+
+Result<ArtifactRepository> parse_text(std::string_view yaml, std::string_view origin, int depth) {
+  if (depth > 2) return invalid(std::string(origin) + ": nested too deeply");
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    if (!root || root.IsNull()) return invalid(std::string(origin) + ": empty document");
+    if (!root.IsMap()) return invalid(std::string(origin) + ": expected a YAML map");
+    if (root["kind"] && root["kind"].as<std::string>() == "ConfigMap") {
+      return parse_config_map(root, origin, depth);
+    }
+    ArtifactRepository repository;
+    if (root["artifactRepository"]) {
+      repository = parse_repository_node(root["artifactRepository"], "artifactRepository");
+    } else {
+      repository = parse_repository_node(root, "");
+    }
+    repository.origin = std::string(origin);
+    return repository;
+  } catch (const std::exception& e) {
+    return invalid(std::string(origin) + ": " + e.what());
+  }
+}
+
+std::string trim_trailing(std::string text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  std::size_t start = 0;
+  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
+  return text.substr(start);
+}
+
+std::optional<std::string> env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+}  // namespace
+
+Result<ArtifactRepository> parse_repository(std::string_view yaml, std::string_view origin) {
+  return parse_text(yaml, origin, 0);
+}
+
+Result<ArtifactRepository> parse_repository_entry(std::string_view yaml, std::string_view origin) {
+  return parse_text(yaml, origin, 1);
+}
+
+Result<ArtifactRepository> load_repository_file(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return failed("artifact repository configuration " + file.string() + ": cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_repository(text.str(), "artifact repository configuration " + file.string());
+}
+
+Result<std::optional<std::string>> read_secret_file(const fs::path& dir,
+                                                    const model::SecretKeyRef& ref) {
+  std::vector<fs::path> candidates;
+  if (!ref.name.empty()) candidates.push_back(dir / ref.name / ref.key);
+  candidates.push_back(dir / ref.key);
+  for (const auto& candidate : candidates) {
+    std::error_code ec;
+    if (!fs::is_regular_file(candidate, ec)) continue;
+    std::ifstream in(candidate, std::ios::binary);
+    if (!in) return failed("cannot read secret file " + candidate.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    return std::optional<std::string>(trim_trailing(text.str()));
+  }
+  return std::optional<std::string>{};
+}
+
+Result<S3Credentials> file_or_env_credentials(
+    const std::optional<model::SecretKeyRef>& access_key_ref,
+    const std::optional<model::SecretKeyRef>& secret_key_ref,
+    const std::optional<model::SecretKeyRef>& session_token_ref,
+    const std::optional<fs::path>& secrets_dir, bool use_env) {
+  auto describe = [](const model::SecretKeyRef& ref) {
+    return (ref.name.empty() ? std::string() : ref.name + "/") + ref.key;
+  };
+  if (secrets_dir && access_key_ref && secret_key_ref) {
+    auto access = read_secret_file(*secrets_dir, *access_key_ref);
+    if (!access) return access.error();
+    auto secret = read_secret_file(*secrets_dir, *secret_key_ref);
+    if (!secret) return secret.error();
+    if (*access && *secret) {
+      S3Credentials credentials{**access, **secret, ""};
+      if (session_token_ref) {
+        auto token = read_secret_file(*secrets_dir, *session_token_ref);
+        if (!token) return token.error();
+        credentials.session_token = token->value_or("");
+      }
+      return credentials;
+    }
+  }
+  if (use_env) {
+    auto access = env("AWS_ACCESS_KEY_ID");
+    auto secret = env("AWS_SECRET_ACCESS_KEY");
+    if (access && secret)
+      return S3Credentials{*access, *secret, env("AWS_SESSION_TOKEN").value_or("")};
+  }
+  if (!access_key_ref && !secret_key_ref) return S3Credentials{};  // anonymous
+  std::string wanted = "secret " + describe(access_key_ref ? *access_key_ref : *secret_key_ref);
+  std::string where = secrets_dir ? "not found under " + secrets_dir->string()
+                                  : std::string("no secrets directory configured");
+  return failed("artifact repository credentials: " + wanted + " " + where +
+                (use_env ? " and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set" : ""));
+}
+
+S3Endpoint endpoint_of(const S3Repository& repository) {
+  S3Endpoint endpoint;
+  endpoint.host = repository.endpoint;
+  endpoint.secure = !repository.insecure;
+  endpoint.region = repository.region.empty() ? "us-east-1" : repository.region;
+  endpoint.addressing = repository.addressing;
+  return endpoint;
+}
+
+}  // namespace wwp::artifacts

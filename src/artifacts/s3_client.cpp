@@ -1,0 +1,404 @@
+#include "artifacts/s3_client.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+
+#include "artifacts/file_util.hpp"
+
+namespace wwp::artifacts {
+
+namespace {
+
+constexpr std::uint64_t kMiB = 1ULL << 20;
+constexpr std::uint64_t kMinPartSize = 5 * kMiB;  // S3's floor for every part but the last
+constexpr std::uint64_t kMaxParts = 10000;
+// SHA-256 of the empty payload; S3 wants the payload hash on every SigV4 request and libcurl 7.88
+// only computes it for in-memory POST bodies.
+constexpr const char* kEmptyPayloadSha256 =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
+std::string decode_entities(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '&') {
+      out.push_back(text[i]);
+      continue;
+    }
+    auto semi = text.find(';', i);
+    if (semi == std::string_view::npos) {
+      out.push_back('&');
+      continue;
+    }
+    std::string_view entity = text.substr(i + 1, semi - i - 1);
+    if (entity == "amp")
+      out.push_back('&');
+    else if (entity == "lt")
+      out.push_back('<');
+    else if (entity == "gt")
+      out.push_back('>');
+    else if (entity == "quot")
+      out.push_back('"');
+    else if (entity == "apos")
+      out.push_back('\'');
+    else if (entity.starts_with("#")) {
+      const bool hex = entity.size() > 1 && (entity[1] == 'x' || entity[1] == 'X');
+      std::string_view digits = entity.substr(hex ? 2 : 1);
+      unsigned long code = 0;
+      auto [end, error] =
+          std::from_chars(digits.data(), digits.data() + digits.size(), code, hex ? 16 : 10);
+      if (error != std::errc() || end != digits.data() + digits.size() || digits.empty() ||
+          code > 0x10FFFF) {
+        out.append(text.substr(i, semi - i + 1));  // not a character reference we understand
+      } else if (code < 0x80) {
+        out.push_back(static_cast<char>(code));
+      } else if (code < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (code >> 6)));
+        out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      } else if (code < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (code >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      } else {
+        out.push_back(static_cast<char>(0xF0 | (code >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      }
+    } else {
+      out.append(text.substr(i, semi - i + 1));
+    }
+    i = semi;
+  }
+  return out;
+}
+
+bool dns_compatible_bucket(const std::string& bucket, bool secure) {
+  if (bucket.size() < 3 || bucket.size() > 63) return false;
+  for (char c : bucket) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  // With TLS a dotted bucket breaks the wildcard certificate of the endpoint.
+  return !(secure && bucket.find('.') != std::string::npos);
+}
+
+bool aws_host(const std::string& host) {
+  std::string name = host.substr(0, host.find(':'));
+  return name.ends_with(".amazonaws.com") || name.ends_with(".amazonaws.com.cn");
+}
+
+// "<Code>: <Message>" from an S3 error document, or the start of whatever came back.
+std::string describe_error_body(const HttpResponse& response) {
+  auto codes = xml_values(response.body, "Code");
+  auto messages = xml_values(response.body, "Message");
+  if (!codes.empty()) {
+    return codes.front() +
+           (messages.empty() || messages.front().empty() ? "" : ": " + messages.front());
+  }
+  std::string text = response.body.substr(0, 200);
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
+std::string error_code(const HttpResponse& response) {
+  auto codes = xml_values(response.body, "Code");
+  return codes.empty() ? std::string() : codes.front();
+}
+
+bool retryable_s3_code(const std::string& code) {
+  return code == "SlowDown" || code == "Throttling" || code == "ThrottlingException" ||
+         code == "RequestLimitExceeded" || code == "RequestThrottled" ||
+         code == "TooManyRequests" || code == "RequestTimeout" || code == "InternalError" ||
+         code == "ServiceUnavailable";
+}
+
+}  // namespace
+
+std::string aws_uri_encode(std::string_view text, bool keep_slash) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && c == '/')) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> xml_values(std::string_view xml, std::string_view tag) {
+  std::vector<std::string> values;
+  const std::string open = "<" + std::string(tag) + ">";
+  const std::string close = "</" + std::string(tag) + ">";
+  std::size_t pos = 0;
+  while ((pos = xml.find(open, pos)) != std::string_view::npos) {
+    std::size_t start = pos + open.size();
+    std::size_t end = xml.find(close, start);
+    if (end == std::string_view::npos) break;
+    values.push_back(decode_entities(xml.substr(start, end - start)));
+    pos = end + close.size();
+  }
+  return values;
+}
+
+std::string s3_uri(const std::string& bucket, const std::string& key) {
+  return "s3://" + bucket + "/" + key;
+}
+
+struct S3Client::Call {
+  std::string method;
+  std::string bucket;
+  std::string key;
+  std::string query;  // already canonical: sorted, AWS-encoded, every parameter with '='
+  std::optional<std::string> body;
+  std::optional<HttpRequest::FileRange> upload;
+  int download_fd = -1;
+  // S3 answers some failures with 200 and an <Error> document (CompleteMultipartUpload).
+  bool error_in_ok_body = false;
+  std::string what;  // "GET s3://bucket/key" for messages
+};
+
+S3Client::S3Client(S3Endpoint endpoint, S3Credentials credentials, S3ClientOptions options)
+    : endpoint_(std::move(endpoint)),
+      credentials_(std::move(credentials)),
+      options_(std::move(options)) {
+  std::string host = endpoint_.host;
+  if (host.starts_with("https://")) {
+    host = host.substr(8);
+    endpoint_.secure = true;
+  } else if (host.starts_with("http://")) {
+    host = host.substr(7);
+    endpoint_.secure = false;
+  }
+  while (!host.empty() && host.back() == '/') host.pop_back();
+  host_ = host;
+  scheme_ = endpoint_.secure ? "https" : "http";
+  if (endpoint_.region.empty()) endpoint_.region = "us-east-1";
+}
+
+std::string S3Client::url(const std::string& bucket, const std::string& key,
+                          const std::string& canonical_query) const {
+  bool virtual_host = endpoint_.addressing == S3Addressing::VirtualHost ||
+                      (endpoint_.addressing == S3Addressing::Auto && aws_host(host_) &&
+                       dns_compatible_bucket(bucket, endpoint_.secure));
+  std::string url = scheme_ + "://";
+  if (virtual_host) {
+    url += bucket + "." + host_ + "/" + aws_uri_encode(key, true);
+  } else {
+    url += host_ + "/" + bucket;
+    if (!key.empty()) url += "/" + aws_uri_encode(key, true);
+  }
+  if (!canonical_query.empty()) url += "?" + canonical_query;
+  return url;
+}
+
+Result<HttpResponse> S3Client::call(const Call& c) const {
+  HttpRequest request;
+  request.method = c.method;
+  request.url = url(c.bucket, c.key, c.query);
+  request.body = c.body;
+  request.upload = c.upload;
+  request.download_fd = c.download_fd;
+  request.options = options_.transfer;
+  if (c.upload) {
+    request.headers.push_back("x-amz-content-sha256: UNSIGNED-PAYLOAD");
+  } else if (c.body) {
+    request.headers.push_back("x-amz-content-sha256: " + sha256_hex(*c.body));
+    request.headers.push_back("Content-Type: application/xml");
+  } else {
+    request.headers.push_back(std::string("x-amz-content-sha256: ") + kEmptyPayloadSha256);
+  }
+  if (!credentials_.anonymous()) {
+    request.aws_sigv4 = "aws:amz:" + endpoint_.region + ":s3";
+    request.userpwd = credentials_.access_key + ":" + credentials_.secret_key;
+    if (!credentials_.session_token.empty()) {
+      request.headers.push_back("x-amz-security-token: " + credentials_.session_token);
+    }
+  }
+
+  std::function<Attempt<HttpResponse>()> attempt = [&]() -> Attempt<HttpResponse> {
+    HttpOutcome outcome = perform(request);
+    if (outcome.transport_failed()) {
+      Error error = failed("S3 " + c.what + ": cannot reach " + scheme_ + "://" + host_ + ": " +
+                           outcome.error);
+      return outcome.retryable() ? Attempt<HttpResponse>::again(error)
+                                 : Attempt<HttpResponse>::done(error);
+    }
+    HttpResponse& response = outcome.response;
+    const long status = response.status;
+    const std::string code = error_code(response);
+    bool ok = status >= 200 && status < 300;
+    if (ok && c.error_in_ok_body && response.body.find("<Error>") != std::string::npos) ok = false;
+    if (ok) return Attempt<HttpResponse>::done(std::move(response));
+
+    std::string detail = describe_error_body(response);
+    Error error = failed("S3 " + c.what + " at " + scheme_ + "://" + host_ + ": HTTP " +
+                         std::to_string(status) + (detail.empty() ? "" : " " + detail));
+    if (retryable_status(status) || retryable_s3_code(code))
+      return Attempt<HttpResponse>::again(error);
+    if (status == 404 || code == "NoSuchKey" || code == "NoSuchBucket") {
+      error.kind = ErrorKind::NotFound;
+    }
+    return Attempt<HttpResponse>::done(error);
+  };
+  return with_retries(options_.retry, attempt);
+}
+
+Result<Ok> S3Client::get_object(const std::string& bucket, const std::string& key,
+                                const std::filesystem::path& destination) const {
+  auto fd = open_file(destination, O_WRONLY | O_CREAT | O_TRUNC);
+  if (!fd) return fd.error();
+  Call c{.method = "GET", .bucket = bucket, .key = key, .download_fd = fd->get()};
+  c.what = "GET " + s3_uri(bucket, key);
+  auto response = call(c);
+  if (!response) return response.error();
+  return fd->close();
+}
+
+Result<Ok> S3Client::put_object(const std::string& bucket, const std::string& key,
+                                const std::filesystem::path& source) const {
+  auto fd = open_file(source, O_RDONLY);
+  if (!fd) return fd.error();
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0)
+    return failed("cannot stat " + source.string() + ": " + errno_text(errno));
+  if (!S_ISREG(st.st_mode)) return failed(source.string() + " is not a regular file");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > std::max(options_.part_size, kMinPartSize))
+    return put_multipart(bucket, key, fd->get(), size);
+  return put_single(bucket, key, fd->get(), size);
+}
+
+Result<Ok> S3Client::put_single(const std::string& bucket, const std::string& key, int fd,
+                                std::uint64_t size) const {
+  Call c{.method = "PUT", .bucket = bucket, .key = key};
+  c.upload = HttpRequest::FileRange{fd, 0, size};
+  c.what = "PUT " + s3_uri(bucket, key);
+  auto response = call(c);
+  if (!response) return response.error();
+  return Ok{};
+}
+
+Result<Ok> S3Client::put_multipart(const std::string& bucket, const std::string& key, int fd,
+                                   std::uint64_t size) const {
+  std::uint64_t part_size = std::max(options_.part_size, kMinPartSize);
+  if ((size + part_size - 1) / part_size > kMaxParts) {
+    part_size = ((size + kMaxParts - 1) / kMaxParts + kMiB - 1) / kMiB * kMiB;
+  }
+  const std::string where = s3_uri(bucket, key);
+
+  Call create{.method = "POST", .bucket = bucket, .key = key, .query = "uploads="};
+  create.what = "CreateMultipartUpload " + where;
+  auto created = call(create);
+  if (!created) return created.error();
+  auto ids = xml_values(created->body, "UploadId");
+  if (ids.empty() || ids.front().empty()) {
+    return failed("S3 CreateMultipartUpload " + where + ": the answer has no UploadId");
+  }
+  const std::string upload_id = ids.front();
+  const std::string encoded_id = aws_uri_encode(upload_id, false);
+
+  // Abandoned uploads keep their parts (and cost storage) until aborted.
+  auto abort_upload = [&]() {
+    Call abort{.method = "DELETE", .bucket = bucket, .key = key, .query = "uploadId=" + encoded_id};
+    abort.what = "AbortMultipartUpload " + where;
+    (void)call(abort);
+  };
+
+  std::string complete_xml = "<CompleteMultipartUpload>";
+  std::uint64_t part_number = 1;
+  for (std::uint64_t offset = 0; offset < size; offset += part_size, ++part_number) {
+    Call part{.method = "PUT", .bucket = bucket, .key = key};
+    part.query = "partNumber=" + std::to_string(part_number) + "&uploadId=" + encoded_id;
+    part.upload = HttpRequest::FileRange{fd, offset, std::min(part_size, size - offset)};
+    part.what = "UploadPart " + std::to_string(part_number) + " " + where;
+    auto uploaded = call(part);
+    if (!uploaded) {
+      abort_upload();
+      return uploaded.error();
+    }
+    std::string etag = uploaded->header("etag");
+    if (etag.empty()) {
+      abort_upload();
+      return failed("S3 UploadPart " + std::to_string(part_number) + " " + where +
+                    ": no ETag in the answer");
+    }
+    complete_xml += "<Part><PartNumber>" + std::to_string(part_number) + "</PartNumber><ETag>" +
+                    etag + "</ETag></Part>";
+  }
+  complete_xml += "</CompleteMultipartUpload>";
+
+  Call complete{.method = "POST", .bucket = bucket, .key = key, .query = "uploadId=" + encoded_id};
+  complete.body = std::move(complete_xml);
+  complete.error_in_ok_body = true;
+  complete.what = "CompleteMultipartUpload " + where;
+  auto completed = call(complete);
+  if (!completed) {
+    abort_upload();
+    return completed.error();
+  }
+  return Ok{};
+}
+
+Result<std::vector<S3ObjectInfo>> S3Client::list_objects(const std::string& bucket,
+                                                         const std::string& prefix) const {
+  std::vector<S3ObjectInfo> objects;
+  std::string token;
+  for (;;) {
+    Call list{.method = "GET", .bucket = bucket};
+    if (!token.empty()) list.query = "continuation-token=" + aws_uri_encode(token, false) + "&";
+    list.query += "list-type=2&prefix=" + aws_uri_encode(prefix, false);
+    list.what = "ListObjectsV2 " + s3_uri(bucket, prefix);
+    auto response = call(list);
+    if (!response) return response.error();
+    const std::string& xml = response->body;
+    if (response->body_truncated) return failed("S3 " + list.what + ": listing page too large");
+    std::size_t pos = 0;
+    while ((pos = xml.find("<Contents>", pos)) != std::string::npos) {
+      std::size_t end = xml.find("</Contents>", pos);
+      if (end == std::string::npos) break;
+      std::string_view entry(xml.data() + pos, end - pos);
+      auto keys = xml_values(entry, "Key");
+      auto sizes = xml_values(entry, "Size");
+      if (!keys.empty()) {
+        S3ObjectInfo info{keys.front(), 0};
+        if (!sizes.empty()) info.size = std::stoull(sizes.front());
+        objects.push_back(std::move(info));
+      }
+      pos = end;
+    }
+    auto truncated = xml_values(xml, "IsTruncated");
+    auto next = xml_values(xml, "NextContinuationToken");
+    if (truncated.empty() || truncated.front() != "true" || next.empty() || next.front().empty())
+      break;
+    token = next.front();
+  }
+  return objects;
+}
+
+}  // namespace wwp::artifacts

@@ -1,0 +1,101 @@
+// A small S3 client: GET/PUT objects between the repository and files, multipart upload for large
+// files, and prefix listing (argoexec stores un-archived directories as one object per file).
+// Requests are signed by libcurl (CURLOPT_AWS_SIGV4); nothing here computes signatures.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "artifacts/http_transfer.hpp"
+#include "artifacts/retry.hpp"
+#include "common/result.hpp"
+
+namespace wwp::artifacts {
+
+struct S3Credentials {
+  std::string access_key;
+  std::string secret_key;
+  std::string session_token;
+
+  bool anonymous() const { return access_key.empty() && secret_key.empty(); }
+};
+
+enum class S3Addressing {
+  Auto,         // virtual-host for AWS endpoints and DNS-safe buckets, path-style elsewhere
+  Path,         // http(s)://endpoint/bucket/key
+  VirtualHost,  // http(s)://bucket.endpoint/key
+};
+
+struct S3Endpoint {
+  std::string host;  // "host" or "host:port", as Argo's `endpoint`; a scheme prefix is accepted
+  bool secure = true;
+  std::string region = "us-east-1";
+  S3Addressing addressing = S3Addressing::Auto;
+};
+
+struct S3ClientOptions {
+  RetryPolicy retry;
+  // Files larger than this go up in parts of this size (S3 needs parts of at least 5 MiB and at
+  // most 10,000 of them; the size is raised as needed to stay within both).
+  std::uint64_t part_size = 64ULL << 20;
+  TransferOptions transfer;
+};
+
+struct S3ObjectInfo {
+  std::string key;
+  std::uint64_t size = 0;
+};
+
+class S3Client {
+ public:
+  S3Client(S3Endpoint endpoint, S3Credentials credentials, S3ClientOptions options = {});
+
+  // Streams the object into `destination` (created or truncated). NotFound when the key or the
+  // bucket does not exist.
+  Result<Ok> get_object(const std::string& bucket, const std::string& key,
+                        const std::filesystem::path& destination) const;
+
+  // Streams `source` into the object; multipart above options.part_size.
+  Result<Ok> put_object(const std::string& bucket, const std::string& key,
+                        const std::filesystem::path& source) const;
+
+  // All objects whose key starts with `prefix` (following continuation tokens).
+  Result<std::vector<S3ObjectInfo>> list_objects(const std::string& bucket,
+                                                 const std::string& prefix) const;
+
+  // The URL of an object (or of the bucket when `key` is empty), for messages and tests.
+  std::string url(const std::string& bucket, const std::string& key,
+                  const std::string& canonical_query = "") const;
+
+  const S3Endpoint& endpoint() const { return endpoint_; }
+
+ private:
+  struct Call;
+  Result<HttpResponse> call(const Call& call) const;
+  Result<Ok> put_single(const std::string& bucket, const std::string& key, int fd,
+                        std::uint64_t size) const;
+  Result<Ok> put_multipart(const std::string& bucket, const std::string& key, int fd,
+                           std::uint64_t size) const;
+
+  S3Endpoint endpoint_;
+  S3Credentials credentials_;
+  S3ClientOptions options_;
+  std::string scheme_;
+  std::string host_;
+};
+
+// AWS's URI encoding: everything except A-Z a-z 0-9 - _ . ~ is %XX-escaped (upper-case hex);
+// '/' is kept when `keep_slash` (object keys in paths) and escaped in query values.
+std::string aws_uri_encode(std::string_view text, bool keep_slash);
+
+// Values of every <tag>...</tag> element in an S3 XML document, entities decoded. S3's documents
+// are flat and small enough that a full XML parser buys nothing.
+std::vector<std::string> xml_values(std::string_view xml, std::string_view tag);
+
+// "s3://bucket/key", the spelling used in messages.
+std::string s3_uri(const std::string& bucket, const std::string& key);
+
+}  // namespace wwp::artifacts

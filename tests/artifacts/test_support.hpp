@@ -1,0 +1,86 @@
+// Shared pieces of the artifact tests: scratch directories, a real S3 server (versitygw) on a
+// free loopback port, awscli as the independent S3 client, and small file helpers.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "artifacts/factory.hpp"
+
+namespace wwp::artifacts::test {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under the system temp dir, removed (with its contents) on destruction.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& prefix = "wwp-artifacts-test-");
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  ~ScratchDir();
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& child) const { return path_ / child; }
+
+ private:
+  fs::path path_;
+};
+
+void write_file(const fs::path& path, const std::string& content);
+std::string read_file(const fs::path& path);
+
+struct CommandResult {
+  int status = -1;
+  std::string output;  // stdout and stderr
+};
+// Runs `command` through /bin/sh.
+CommandResult run(const std::string& command);
+std::string quote(const std::string& text);  // single-quoted for /bin/sh
+
+// An unused TCP port on 127.0.0.1 (bound and released; good enough for tests).
+int free_port();
+
+inline constexpr const char* kAccessKey = "wwp-test-access";
+inline constexpr const char* kSecretKey = "wwp-test-secret-key";
+
+// versitygw serving <scratch>/root (one directory per bucket) on 127.0.0.1:<free port>.
+class S3Server {
+ public:
+  S3Server();
+  S3Server(const S3Server&) = delete;
+  S3Server& operator=(const S3Server&) = delete;
+  ~S3Server();
+
+  std::string endpoint() const;  // "127.0.0.1:PORT"
+  std::string url() const { return "http://" + endpoint(); }
+  int port() const { return port_; }
+
+  // awscli against this server with the test credentials; `args` are appended as is.
+  CommandResult aws(const std::string& args) const;
+  void make_bucket(const std::string& bucket) const;  // fails the test on error
+  void put(const fs::path& file, const std::string& bucket, const std::string& key) const;
+  // Downloads with awscli; nullopt when the object does not exist.
+  std::optional<fs::path> get(const std::string& bucket, const std::string& key,
+                              const fs::path& destination) const;
+
+  void stop();  // for "repository is down" tests
+
+ private:
+  ScratchDir dir_{"wwp-versitygw-"};
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// A repository configuration file (Argo's format) pointing at `server`, with credentials in a
+// mounted-secrets layout under `dir`. Returns settings ready for make_artifact_service.
+ArtifactSettings settings_for(const S3Server& server, const ScratchDir& dir,
+                              const std::string& bucket, const std::string& key_format = "");
+
+// Peak resident set size of this process (VmHWM), in bytes.
+std::uint64_t peak_rss_bytes();
+
+}  // namespace wwp::artifacts::test
