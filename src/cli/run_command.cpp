@@ -80,7 +80,7 @@ int run_local(const PluginConfig& config, const RunOptions& options) {
                       {"template", tmpl_json}};
   auto request = model::parse_execute_request(body);
   if (!request) {
-    std::cout << model::Json{{"error", request.error().message}}.dump() << "\n";
+    spdlog::error("{}", request.error().message);  // the server would answer 400
     return 2;
   }
   if (!request->tmpl) {
@@ -95,8 +95,7 @@ int run_local(const PluginConfig& config, const RunOptions& options) {
   }
   auto node = (*runtime)->executor().execute(*request->tmpl, request->workflow, request->step_key);
   if (!node) {
-    // The server would answer 503 and the agent would retry.
-    std::cout << model::Json{{"error", node.error().message}}.dump() << "\n";
+    spdlog::error("{} (the server would answer 503 and the agent would retry)", node.error().message);
     return 3;
   }
   std::cout << model::to_json(model::ExecuteReply{*node, std::nullopt}).dump() << "\n";

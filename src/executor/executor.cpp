@@ -116,7 +116,10 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl, const 
   if (!outcome) return outcome.error().context("module " + tmpl.wasm.module.location);
 
   std::optional<model::ModuleReport> report;
-  if (dir) {
+  // result.json counts only when the module ended on its own; after a trap, a timeout or a
+  // non-zero exit the outcome itself is the better explanation.
+  const bool exited_cleanly = outcome->end == sandbox::RunOutcome::End::Exited && outcome->exit_code == 0;
+  if (dir && exited_cleanly) {
     const std::string result_path = "/" + std::string(model::kWorkDir) + "/" + std::string(model::kResultFile);
     auto text = read_confined(dir->root(), result_path, settings_.max_result_bytes);
     if (text) {
@@ -133,7 +136,9 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl, const 
 
   if (auto collected = collect_output_parameters(node, tmpl, dir ? &*dir : nullptr, settings_.max_result_bytes);
       !collected) {
-    return failed_node(collected.error().message);
+    node.phase = model::Phase::Failed;  // keeps result and exitCode: they help explain the failure
+    node.message = collected.error().message;
+    return node;
   }
   const bool has_output_artifacts = !tmpl.output_artifacts.empty() || (report && !report->artifacts.empty());
   if (has_output_artifacts) {

@@ -52,7 +52,8 @@ Result<std::string> read_confined(const fs::path& root, std::string_view guest_p
   int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return failed("sandbox directory is gone: " + root.string());
   open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW;
+  // Symlinks are followed, but RESOLVE_IN_ROOT resolves them (and "..") with the sandbox as "/".
+  how.flags = O_RDONLY | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   const std::string relative = fs::path(guest_path).relative_path().string();
   int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.empty() ? "." : relative.c_str(), &how, sizeof how));
@@ -60,7 +61,7 @@ Result<std::string> read_confined(const fs::path& root, std::string_view guest_p
   ::close(root_fd);
   if (fd < 0) {
     if (open_errno == ENOENT) return not_found(where + " does not exist");
-    if (open_errno == ELOOP) return failed(where + " is a symbolic link");
+    if (open_errno == ELOOP) return failed(where + ": too many levels of symbolic links");
     return failed("cannot open " + where + ": " + std::strerror(open_errno));
   }
   return read_open_file(fd, where, limit);

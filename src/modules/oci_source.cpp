@@ -152,6 +152,8 @@ struct OciModuleSource::Impl {
   std::unordered_map<std::string, Resolution> tag_memory;      // canonical tag reference
   std::unordered_map<std::string, Digest> module_of_manifest;  // manifest hex -> module digest
   std::unordered_map<std::string, steady_clock::time_point> touched;
+  // One lease (one lock file descriptor) per digest in this process, however many users.
+  std::unordered_map<std::string, std::weak_ptr<const BlobStore::Lease>> leases;
   std::optional<steady_clock::time_point> last_cleanup;
 
   std::atomic<std::uint64_t> resolves{0};
@@ -159,6 +161,24 @@ struct OciModuleSource::Impl {
   std::atomic<std::uint64_t> blob_fetches{0};
   std::atomic<std::uint64_t> blob_bytes{0};
   std::atomic<std::uint64_t> extractions{0};
+
+  Result<std::shared_ptr<const BlobStore::Lease>> shared_lease(const Digest& digest) {
+    {
+      std::lock_guard lock(mutex);
+      if (auto it = leases.find(digest.hex); it != leases.end()) {
+        if (auto held = it->second.lock()) return held;
+      }
+    }
+    auto fresh = store.lease(digest);  // may wait for an evictor; not under the mutex
+    if (!fresh) return fresh.error();
+    std::lock_guard lock(mutex);
+    if (leases.size() > 4096)
+      std::erase_if(leases, [](const auto& entry) { return entry.second.expired(); });
+    auto& slot = leases[digest.hex];
+    if (auto held = slot.lock()) return held;
+    slot = *fresh;
+    return *fresh;
+  }
 
   void remember(const Digest& manifest, const Digest& module) {
     std::lock_guard lock(mutex);
@@ -237,13 +257,13 @@ struct OciModuleSource::Impl {
       if (auto known = read_small_file(mapping)) {
         if (*known == "none") return std::optional<LeasedModule>();
         if (auto digest = parse_digest(*known)) {
-          auto lease = store.lease(*digest);
+          auto lease = shared_lease(*digest);
           if (!lease) return lease.error();
           if (store.contains(*digest))
             return std::optional<LeasedModule>(LeasedModule{*digest, *lease});
         }
       }
-      auto layer_lease = store.lease(layer_digest);
+      auto layer_lease = shared_lease(layer_digest);
       if (!layer_lease) return layer_lease.error();
       WWP_TRY(ensure_blob(ref, layer.descriptor, deadline));
       auto extracted = oci::extract_wasm(store.path_of(layer_digest), layer.format, store,
@@ -258,7 +278,7 @@ struct OciModuleSource::Impl {
       if (!*extracted) return std::optional<LeasedModule>();
       spdlog::debug("oci: {} holds {} ({} bytes)", layer_digest.str(), (*extracted)->path_in_layer,
                     (*extracted)->size);
-      auto lease = store.lease((*extracted)->digest);
+      auto lease = shared_lease((*extracted)->digest);
       if (!lease) return lease.error();
       // Evicted between extraction and lease only in a cache far too small; try once more.
       if (store.contains((*extracted)->digest)) {
@@ -278,7 +298,7 @@ struct OciModuleSource::Impl {
       }
     }
     if (known) {
-      auto lease = store.lease(*known);
+      auto lease = shared_lease(*known);
       if (!lease) return lease.error();
       if (store.contains(*known)) return LeasedModule{*known, *lease};
     }
@@ -304,7 +324,7 @@ struct OciModuleSource::Impl {
     if (!layers) return layers.error();
     for (const oci::ModuleLayer& layer : *layers) {
       if (layer.format == oci::LayerFormat::Wasm) {
-        auto lease = store.lease(layer.descriptor.digest);
+        auto lease = shared_lease(layer.descriptor.digest);
         if (!lease) return lease.error();
         WWP_TRY(ensure_blob(ref, layer.descriptor, deadline));
         WWP_TRY(check_wasm_header(store.path_of(layer.descriptor.digest), layer.descriptor.digest));

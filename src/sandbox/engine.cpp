@@ -43,15 +43,15 @@ std::string make_fingerprint(const EngineSettings& settings) {
 Engine::Impl::Impl(const EngineSettings& s)
     : settings(s),
       engine(make_config(s)),
-      linker(engine),
+      stdio_linker(engine),
       wasi_linker(engine),
       fingerprint(make_fingerprint(s)) {
   auto wasi = wasi_linker.define_wasi();
   if (!wasi) throw std::runtime_error("cannot define WASI: " + wasi.err().message());
-  linker.allow_shadowing(true);
-  auto shadowed = linker.define_wasi();
+  stdio_linker.allow_shadowing(true);
+  auto shadowed = stdio_linker.define_wasi();
   if (!shadowed) throw std::runtime_error("cannot define WASI: " + shadowed.err().message());
-  define_captured_fd_write(linker);
+  define_captured_fd_write(stdio_linker);
 
   ticker = std::thread([this] {
     std::unique_lock lock(ticker_mutex);

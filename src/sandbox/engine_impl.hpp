@@ -22,9 +22,9 @@ struct CompiledModule::Impl {
 struct Engine::Impl {
   EngineSettings settings;
   wasmtime::Engine engine;
-  // WASI with our own fd_write for stdout/stderr (captured without a pipe or a file).
-  wasmtime::Linker linker;
-  // Plain WASI: where our fd_write delegates writes to other descriptors.
+  // WASI with a native fd_write for stdout/stderr, for modules that cannot open files.
+  wasmtime::Linker stdio_linker;
+  // Plain WASI, for modules that use files (their fd_write must reach WASI's file table).
   wasmtime::Linker wasi_linker;
   std::string fingerprint;
 

@@ -1,5 +1,6 @@
 #include "sandbox/output_capture.hpp"
 
+#include <cerrno>
 #include <cstring>
 
 #include "common/units.hpp"
@@ -19,22 +20,23 @@ std::uint32_t load_u32(const std::uint8_t* p) {
   return v;
 }
 
-wasmtime::Result<std::int32_t, wasmtime::Trap> delegate(wasmtime::Caller& caller, CapturedOutput& state,
-                                                        std::int32_t fd, std::int32_t iovs,
-                                                        std::int32_t iovs_len, std::int32_t nwritten) {
-  if (!state.wasi_fd_write) {
-    auto original = state.wasi_linker->get(caller, "wasi_snapshot_preview1", "fd_write");
-    if (!original || !std::holds_alternative<wasmtime::Func>(*original)) return kErrnoBadf;
-    state.wasi_fd_write = std::get<wasmtime::Func>(*original);
+// Appends to the stream of `fd` unless that would pass its cap; then records the limit.
+bool append(CapturedOutput& output, int fd, const char* data, std::size_t length) {
+  std::string& sink = fd == 1 ? output.stdout_data : output.stderr_data;
+  const std::uint64_t cap = fd == 1 ? output.stdout_cap : output.stderr_cap;
+  if (sink.size() + length > cap) {
+    output.limit_hit = std::string(fd == 1 ? "stdout" : "stderr") + " limit " + format_quantity(cap) + " exceeded";
+    return false;
   }
-  auto result = state.wasi_fd_write->call(
-      caller, {wasmtime::Val(fd), wasmtime::Val(iovs), wasmtime::Val(iovs_len), wasmtime::Val(nwritten)});
-  if (!result) {
-    const auto& err = result.err().data;
-    if (const auto* trap = std::get_if<wasmtime::Trap>(&err)) return wasmtime::Trap(trap->message());
-    return wasmtime::Trap(std::get<wasmtime::Error>(err).message());
-  }
-  return result.ok()[0].i32();
+  sink.append(data, length);
+  return true;
+}
+
+template <int Fd>
+std::ptrdiff_t stream_callback(void* data, const unsigned char* buffer, std::size_t length) {
+  auto& output = *static_cast<CapturedOutput*>(data);
+  if (!append(output, Fd, reinterpret_cast<const char*>(buffer), length)) return -EFBIG;
+  return static_cast<std::ptrdiff_t>(length);
 }
 
 }  // namespace
@@ -44,32 +46,23 @@ void define_captured_fd_write(wasmtime::Linker& linker) {
       "wasi_snapshot_preview1", "fd_write",
       [](wasmtime::Caller caller, std::int32_t fd, std::int32_t iovs, std::int32_t iovs_len,
          std::int32_t nwritten) -> wasmtime::Result<std::int32_t, wasmtime::Trap> {
-        auto& state = *std::any_cast<CapturedOutput*>(wasmtime::Store::Context(caller).get_data());
-        if (fd != 1 && fd != 2) return delegate(caller, state, fd, iovs, iovs_len, nwritten);
-
+        if (fd != 1 && fd != 2) return kErrnoBadf;
+        auto& output = *std::any_cast<CapturedOutput*>(wasmtime::Store::Context(caller).get_data());
         auto memory_export = caller.get_export("memory");
-        if (!memory_export || !std::holds_alternative<wasmtime::Memory>(*memory_export)) {
-          return kErrnoBadf;
-        }
+        if (!memory_export || !std::holds_alternative<wasmtime::Memory>(*memory_export)) return kErrnoBadf;
         auto memory = std::get<wasmtime::Memory>(*memory_export).data(caller);
         const std::uint64_t size = memory.size();
         const auto base = static_cast<std::uint32_t>(iovs);
         const auto count = static_cast<std::uint32_t>(iovs_len);
         if (std::uint64_t{base} + std::uint64_t{count} * 8 > size) return kErrnoFault;
-
-        std::string& sink = fd == 1 ? state.stdout_data : state.stderr_data;
-        const std::uint64_t cap = fd == 1 ? state.stdout_cap : state.stderr_cap;
         std::uint64_t written = 0;
         for (std::uint32_t i = 0; i < count; ++i) {
           const std::uint32_t buf = load_u32(memory.data() + base + i * 8);
           const std::uint32_t len = load_u32(memory.data() + base + i * 8 + 4);
           if (std::uint64_t{buf} + len > size) return kErrnoFault;
-          if (sink.size() + len > cap) {
-            state.limit_hit = std::string(fd == 1 ? "stdout" : "stderr") + " limit " +
-                              format_quantity(cap) + " exceeded";
-            return wasmtime::Trap(*state.limit_hit);
+          if (!append(output, fd, reinterpret_cast<const char*>(memory.data() + buf), len)) {
+            return wasmtime::Trap(*output.limit_hit);
           }
-          sink.append(reinterpret_cast<const char*>(memory.data() + buf), len);
           written += len;
         }
         const auto out = static_cast<std::uint32_t>(nwritten);
@@ -80,6 +73,11 @@ void define_captured_fd_write(wasmtime::Linker& linker) {
         return kErrnoSuccess;
       });
   if (!defined) throw std::runtime_error("cannot define fd_write: " + defined.err().message());
+}
+
+void capture_through_callbacks(wasmtime::WasiConfig& wasi, CapturedOutput& output) {
+  wasi_config_set_stdout_custom(wasi.capi(), stream_callback<1>, &output, nullptr);
+  wasi_config_set_stderr_custom(wasi.capi(), stream_callback<2>, &output, nullptr);
 }
 
 }  // namespace wwp::sandbox

@@ -66,7 +66,6 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
   CapturedOutput output;
   output.stdout_cap = spec.limits.stdout_bytes;
   output.stderr_cap = spec.limits.stderr_bytes;
-  output.wasi_linker = &impl.wasi_linker;
   store.context().set_data(&output);
   store.limiter(static_cast<std::int64_t>(spec.limits.memory_bytes), -1, -1, -1, -1);
 
@@ -78,6 +77,8 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     wasm_byte_vec_new(&bytes, spec.stdin_data->size(), spec.stdin_data->data());
     wasi_config_set_stdin_bytes(wasi.capi(), &bytes);
   }
+  const bool native_stdio = !module.uses_filesystem();
+  if (!native_stdio) capture_through_callbacks(wasi, output);
   if (spec.root_dir && !wasi.preopen_dir(spec.root_dir->string(), "/", /*fs_mutable=*/true)) {
     return failed("cannot open the sandbox directory " + spec.root_dir->string());
   }
@@ -107,7 +108,8 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     return finish(RunOutcome::End::Trapped);
   };
 
-  auto instance = impl.linker.instantiate(store, module.impl().module);
+  wasmtime::Linker& linker = native_stdio ? impl.stdio_linker : impl.wasi_linker;
+  auto instance = linker.instantiate(store, module.impl().module);
   if (!instance) {
     const auto& err = instance.err().data;
     if (const auto* trap = std::get_if<wasmtime::Trap>(&err)) return classify_trap(*trap);
@@ -120,15 +122,15 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
   }
   auto called = std::get<wasmtime::Func>(*start).call(store, {});
   outcome.memory_bytes = memory_size(store, started);
+  if (output.limit_hit) {
+    // However the module reacted to the refused write, the cap is why the step fails.
+    outcome.message = *output.limit_hit;
+    return finish(RunOutcome::End::OutputLimit);
+  }
   if (called) return finish(RunOutcome::End::Exited);
 
   const auto& err = called.err().data;
   if (const auto* trap = std::get_if<wasmtime::Trap>(&err)) return classify_trap(*trap);
-  // A trap raised by our own host functions (the output cap) arrives as an error.
-  if (output.limit_hit) {
-    outcome.message = *output.limit_hit;
-    return finish(RunOutcome::End::OutputLimit);
-  }
   const auto& error = std::get<wasmtime::Error>(err);
   if (auto code = error.i32_exit()) {
     outcome.exit_code = *code;

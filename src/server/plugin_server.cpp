@@ -9,7 +9,9 @@ namespace wwp::server {
 
 namespace {
 
-std::string error_body(std::string_view message) { return model::Json{{"error", message}}.dump(); }
+// Argo's agent puts a non-200 body verbatim into the node's message ("403 Forbidden: <body>"), so
+// errors are plain text.
+std::string error_body(std::string_view message) { return std::string(message) + "\n"; }
 
 std::string elapsed_text(std::chrono::steady_clock::duration elapsed) {
   return format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed) / 1000 * 1000);
@@ -33,7 +35,7 @@ PluginServer::PluginServer(ServerSettings settings, BearerAuth auth, StepRunner 
   http_->Post("/api/v1/template.execute", [this](const httplib::Request& req, httplib::Response& res) {
     Reply reply = execute(req.get_header_value("Authorization"), req.body);
     res.status = reply.status;
-    res.set_content(reply.body, reply.content_type.c_str());
+    res.set_content(reply.body, reply.status == 200 ? "application/json" : "text/plain");
   });
   http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {

@@ -63,7 +63,6 @@ class PluginServer {
   struct Reply {
     int status;
     std::string body;
-    std::string content_type = "application/json";
   };
   Reply execute(const std::string& authorization, const std::string& body);
   Reply wait_for(const std::string& key, const std::shared_ptr<Step>& step);

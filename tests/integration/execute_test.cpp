@@ -76,10 +76,10 @@ TEST_F(Execute, MalformedRequestsAre400WithTheField) {
   auto auth = "Bearer " + plugin->token();
   auto bad_json = plugin->post("{nope", auth);
   EXPECT_EQ(bad_json.status, 400);
-  EXPECT_EQ(bad_json.body["error"], "request body is not valid JSON");
+  EXPECT_EQ(bad_json.raw, "request body is not valid JSON\n");
   auto bad_shape = plugin->execute(wasm_template("hello.wasm", {{"args", "x"}}));
   EXPECT_EQ(bad_shape.status, 400);
-  EXPECT_EQ(bad_shape.body["error"], "template.plugin.wasm.args: expected a list, got string");
+  EXPECT_EQ(bad_shape.raw, "template.plugin.wasm.args: expected a list, got string\n");
 }
 
 TEST_F(Execute, UnknownPathsAndMethodsAre404) {

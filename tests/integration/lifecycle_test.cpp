@@ -30,7 +30,7 @@ TEST(Lifecycle, LongStepAnswersRunningThenTheResultOnALaterCall) {
   ASSERT_EQ(first.status, 200) << first.raw;
   EXPECT_EQ(first.body["node"]["phase"], "Running");
   EXPECT_EQ(first.body["requeue"], "1s");
-  Json last;
+  Json last = Json::object();
   for (int i = 0; i < 20 && last.value("phase", "") != "Succeeded"; ++i) {
     std::this_thread::sleep_for(300ms);
     auto again = plugin.execute(sleep_template("2"));

@@ -1,0 +1,63 @@
+// Registry authentication as the distribution spec describes it: a request answered 401 carries a
+// challenge; Basic means sending credentials, Bearer means fetching a token from the realm
+// (anonymously or with credentials) for the scope the request needs. Tokens are cached per
+// registry and scope until shortly before they expire.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/result.hpp"
+#include "oci/docker_config.hpp"
+#include "oci/http.hpp"
+#include "oci/retry.hpp"
+
+namespace wwp::oci {
+
+struct AuthOptions {
+  CredentialStore credentials;
+  std::optional<std::filesystem::path> ca_file;
+  std::string user_agent;
+  // Whether this host[:port] (a token realm, or the registry itself) was opted into plain HTTP.
+  std::function<bool(std::string_view host)> plain_http_allowed;
+};
+
+class Authenticator {
+ public:
+  Authenticator(HttpClient& http, AuthOptions options);
+
+  // The Authorization header value to send without waiting for a challenge, when one is known.
+  std::optional<std::string> cached(const std::string& registry, const std::string& scope);
+
+  // Answers a 401 from `registry` for a request needing `scope` ("repository:a/b:pull"); returns
+  // the Authorization header value to retry with. Errors never contain credentials or tokens.
+  Result<std::string> respond(const std::string& registry, const std::string& scope,
+                              const HttpResponse& unauthorized, const Deadline& deadline);
+
+ private:
+  struct Entry {
+    std::string header;
+    std::chrono::steady_clock::time_point expires;
+  };
+  Result<std::string> fetch_token(const std::string& registry, const std::string& scope,
+                                  const std::map<std::string, std::string>& challenge,
+                                  const Deadline& deadline);
+
+  HttpClient& http_;
+  AuthOptions options_;
+  std::mutex mutex_;
+  std::map<std::string, Entry> tokens_;       // registry + " " + scope
+  std::map<std::string, std::string> basic_;  // registries known to want Basic
+};
+
+// Percent-encoding for query parameters.
+std::string url_encode(std::string_view text);
+// Host[:port] of an http(s) URL, lowercased; empty when the URL is not http(s).
+std::string url_host(std::string_view url);
+
+}  // namespace wwp::oci
