@@ -18,4 +18,14 @@ struct RunOptions {
 };
 int run_local(const PluginConfig& config, const RunOptions& options);
 
+// Module authors publish and check modules with the plugin itself: push, pull, inspect.
+struct RegistryOptions {
+  std::string reference;
+  std::string file;    // push: the module; pull: where to write it (optional)
+  std::string source;  // push: org.opencontainers.image.source
+};
+int push_module(const PluginConfig& config, const RegistryOptions& options);
+int pull_module(const PluginConfig& config, const RegistryOptions& options);
+int inspect_module(const PluginConfig& config, const RegistryOptions& options);
+
 }  // namespace wwp::cli

@@ -35,6 +35,22 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--workflow-name", run_options.workflow_name, "workflow.name seen by the module")->capture_default_str();
   add_execution_flags(*run_cmd, config);
 
+  RegistryOptions registry;
+  auto* push_cmd = app.add_subcommand("push", "Publish a module to an OCI registry");
+  push_cmd->add_option("file", registry.file, "The .wasm module")->required()->check(CLI::ExistingFile);
+  push_cmd->add_option("reference", registry.reference, "registry/repo:tag")->required();
+  push_cmd->add_option("--source", registry.source, "Source repository URL (org.opencontainers.image.source)");
+  auto* pull_cmd = app.add_subcommand("pull", "Fetch a module as the plugin would and print what it resolved");
+  pull_cmd->add_option("reference", registry.reference, "registry/repo:tag or @sha256:...")->required();
+  pull_cmd->add_option("-o,--output", registry.file, "Also write the module to this file");
+  auto* inspect_cmd = app.add_subcommand("inspect", "Show the manifest, platform and layer the plugin would use");
+  inspect_cmd->add_option("reference", registry.reference, "registry/repo:tag or @sha256:...")->required();
+  for (auto* cmd : {push_cmd, pull_cmd, inspect_cmd}) {
+    add_registry_flags(*cmd, config);
+    cmd->add_option("--fs-cache-dir", config.fs_cache_dir, "Module cache")->envname("FS_CACHE_DIR");
+    cmd->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->envname("LOG_LEVEL");
+  }
+
   app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -50,5 +66,8 @@ int main(int argc, char** argv) {
   }
   if (serve_cmd->parsed()) return serve(config);
   if (run_cmd->parsed()) return run_local(config, run_options);
+  if (push_cmd->parsed()) return push_module(config, registry);
+  if (pull_cmd->parsed()) return pull_module(config, registry);
+  if (inspect_cmd->parsed()) return inspect_module(config, registry);
   return 2;
 }

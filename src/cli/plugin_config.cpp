@@ -17,13 +17,7 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
   c.add_option("--module-dir", config.module_dir, "Directory that `module: {path: ...}` names files in")->envname("MODULE_DIR");
   c.add_option("--sandbox-dir", config.sandbox_dir, "Where per-step sandbox directories are created (default: <cache>/sandboxes)")
       ->envname("SANDBOX_DIR");
-  c.add_option("--insecure-oci-registries", config.insecure_oci_registries, "Registries (host[:port]) reached over plain HTTP")
-      ->envname("INSECURE_OCI_REGISTRIES")->delimiter(',');
-  c.add_option("--docker-config", config.docker_config, "Registry credentials in Docker config JSON format (a dockerconfigjson secret)")
-      ->envname("DOCKER_CONFIG_FILE");
-  c.add_option("--registry-username", config.registry_username, "Default registry user")->envname("REGISTRY_USERNAME");
-  c.add_option("--registry-password", config.registry_password, "Default registry password")->envname("REGISTRY_PASSWORD");
-  c.add_option("--registry-ca-file", config.registry_ca_file, "Extra CA bundle for registries")->envname("REGISTRY_CA_FILE");
+  add_registry_flags(c, config);
   c.add_option("--default-timeout", config.default_timeout, "Step timeout when the template sets none")
       ->envname("DEFAULT_TIMEOUT")->capture_default_str();
   c.add_option("--default-memory", config.default_memory, "Linear-memory limit when the template sets none")
@@ -43,6 +37,16 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
   c.add_flag("--discover-artifact-repository", config.discover_artifact_repository,
              "Read the repository config and secrets from the Kubernetes API")
       ->envname("DISCOVER_ARTIFACT_REPOSITORY");
+}
+
+void add_registry_flags(CLI::App& c, PluginConfig& config) {
+  c.add_option("--insecure-oci-registries", config.insecure_oci_registries, "Registries (host[:port]) reached over plain HTTP")
+      ->envname("INSECURE_OCI_REGISTRIES")->delimiter(',');
+  c.add_option("--docker-config", config.docker_config, "Registry credentials in Docker config JSON format (a dockerconfigjson secret)")
+      ->envname("OCI_DOCKER_CONFIG");
+  c.add_option("--registry-username", config.registry_username, "Default registry user")->envname("OCI_USERNAME");
+  c.add_option("--registry-password", config.registry_password, "Default registry password")->envname("OCI_PASSWORD");
+  c.add_option("--registry-ca-file", config.registry_ca_file, "Extra CA bundle for registries")->envname("OCI_CA_FILE");
 }
 
 void add_server_flags(CLI::App& c, PluginConfig& config) {

@@ -49,6 +49,8 @@ struct PluginConfig {
 
 // Adds the flags shared by `serve` and `run` (module sources, caches, limits, artifacts).
 void add_execution_flags(CLI::App& command, PluginConfig& config);
+// Adds the registry flags (insecure registries, credentials, CA) shared by every command.
+void add_registry_flags(CLI::App& command, PluginConfig& config);
 // Adds the server-only flags.
 void add_server_flags(CLI::App& command, PluginConfig& config);
 

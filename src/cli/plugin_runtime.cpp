@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "artifacts/factory.hpp"
 #include "common/units.hpp"
 
 namespace wwp::cli {
@@ -20,11 +21,44 @@ Result<std::uint64_t> quantity_flag(const std::string& flag, const std::string& 
   return parsed;
 }
 
+namespace {
+
+// Lets the resolver fetch OCI modules without depending on the registry client.
+class OciFetcherAdapter : public modules::OciFetcher {
+ public:
+  explicit OciFetcherAdapter(modules::OciSettings settings) : source_(std::move(settings)) {}
+  Result<modules::FetchedFile> fetch(const std::string& reference, model::PullPolicy policy) override {
+    auto fetched = source_.fetch(reference, policy);
+    if (!fetched) return fetched.error();
+    return modules::FetchedFile{fetched->digest, fetched->file, fetched->lease};
+  }
+
+ private:
+  modules::OciModuleSource source_;
+};
+
+fs::path cache_dir_of(const PluginConfig& config) {
+  return config.fs_cache_dir.empty() ? default_cache_dir() : fs::path(config.fs_cache_dir);
+}
+
+}  // namespace
+
+modules::OciSettings oci_settings(const PluginConfig& config) {
+  modules::OciSettings settings;
+  settings.cache_dir = cache_dir_of(config);
+  settings.insecure_registries = config.insecure_oci_registries;
+  if (!config.docker_config.empty()) settings.docker_config = config.docker_config;
+  if (!config.registry_username.empty()) settings.username = config.registry_username;
+  if (!config.registry_password.empty()) settings.password = config.registry_password;
+  if (!config.registry_ca_file.empty()) settings.ca_file = config.registry_ca_file;
+  return settings;
+}
+
 PluginRuntime::~PluginRuntime() = default;
 
 Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig& config) {
   std::unique_ptr<PluginRuntime> rt(new PluginRuntime());
-  const fs::path cache_dir = config.fs_cache_dir.empty() ? default_cache_dir() : fs::path(config.fs_cache_dir);
+  const fs::path cache_dir = cache_dir_of(config);
 
   auto max_memory = quantity_flag("max-memory", config.max_memory);
   if (!max_memory) return max_memory.error();
@@ -58,8 +92,20 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   rt->blobs_ = std::make_unique<modules::BlobStore>(cache_dir / "blobs");
   rt->paths_ = std::make_unique<modules::PathSource>(config.module_dir);
   rt->urls_ = std::make_unique<modules::UrlSource>(*rt->blobs_, modules::UrlSettings{});
+  rt->oci_ = std::make_unique<OciFetcherAdapter>(oci_settings(config));
   rt->compiled_ = std::make_unique<modules::CompiledCache>(*rt->engine_, cache_dir / "compiled", *memory_cache);
   rt->resolver_ = std::make_unique<modules::ModuleResolver>(*rt->paths_, *rt->urls_, rt->oci_.get(), *rt->compiled_);
+  artifacts::ArtifactSettings artifact_settings;
+  if (!config.artifact_repository.empty()) artifact_settings.repository_config = config.artifact_repository;
+  if (!config.artifact_secrets_dir.empty()) artifact_settings.secrets_dir = config.artifact_secrets_dir;
+  artifact_settings.discover_from_kubernetes = config.discover_artifact_repository;
+  artifact_settings.scratch_dir = cache_dir / "artifact-scratch";
+  std::error_code scratch_error;
+  fs::create_directories(*artifact_settings.scratch_dir, scratch_error);
+  auto artifact_service = artifacts::make_artifact_service(artifact_settings);
+  if (!artifact_service) return artifact_service.error().context("artifact repository");
+  rt->artifacts_ = std::move(*artifact_service);
+
   rt->executor_ = std::make_unique<executor::Executor>(exec, *rt->engine_, *rt->resolver_, rt->artifacts_.get());
   return rt;
 }

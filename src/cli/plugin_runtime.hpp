@@ -11,6 +11,7 @@
 #include "modules/blob_store.hpp"
 #include "modules/compiled_cache.hpp"
 #include "modules/module_resolver.hpp"
+#include "modules/oci_source.hpp"
 #include "sandbox/engine.hpp"
 
 namespace wwp::cli {
@@ -43,6 +44,9 @@ class PluginRuntime {
   std::unique_ptr<artifacts::ArtifactService> artifacts_;
   std::unique_ptr<executor::Executor> executor_;
 };
+
+// The OCI settings the configuration describes (cache, registries, credentials).
+modules::OciSettings oci_settings(const PluginConfig& config);
 
 // Duration and quantity flags, parsed with errors that name the flag.
 Result<std::chrono::milliseconds> duration_flag(const std::string& flag, const std::string& value);

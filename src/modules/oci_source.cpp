@@ -343,13 +343,18 @@ struct OciModuleSource::Impl {
                   " layers holds a .wasm file");
   }
 
+  // The newest resolution known: this process's, or one another process wrote to disk.
   std::optional<Resolution> known_tag(const std::string& key) {
+    std::optional<Resolution> in_memory;
     {
       std::lock_guard lock(mutex);
-      if (auto it = tag_memory.find(key); it != tag_memory.end()) return it->second;
+      if (auto it = tag_memory.find(key); it != tag_memory.end()) in_memory = it->second;
     }
-    if (auto entry = tags.get(key)) return Resolution{entry->digest, entry->resolved_at};
-    return std::nullopt;
+    if (in_memory && fresh(*in_memory)) return in_memory;
+    if (auto entry = tags.get(key); entry && (!in_memory || entry->resolved_at > in_memory->at)) {
+      return Resolution{entry->digest, entry->resolved_at};
+    }
+    return in_memory;
   }
 
   bool fresh(const Resolution& resolution) const {
@@ -373,7 +378,7 @@ struct OciModuleSource::Impl {
       if (policy == model::PullPolicy::IfNotPresent && known && fresh(*known)) {
         manifest_digest = known->manifest;
         std::lock_guard lock(mutex);
-        tag_memory.try_emplace(key, *known);
+        tag_memory[key] = *known;
       } else {
         auto resolved = client->resolve(ref, deadline);
         ++resolves;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -14,6 +15,8 @@ namespace wwp::modules {
 struct FetchedFile {
   Digest digest;
   std::filesystem::path file;
+  // Keeps the blob from being evicted from a shared cache until the module is compiled.
+  std::shared_ptr<const void> lease;
 };
 
 class PathSource {
