@@ -40,8 +40,10 @@ cli::PluginRuntime& runtime() {
 model::Template template_for(const std::string& module, model::Json extra = model::Json::object()) {
   model::Json wasm = {{"module", {{"path", module}}}};
   for (auto& [k, v] : extra.items()) wasm[k] = v;
-  auto parsed = model::parse_template({{"name", "bench"}, {"plugin", {{"wasm", wasm}}},
-                                       {"inputs", {{"parameters", {{{"name", "text"}, {"value", "hi"}}}}}}});
+  auto parsed =
+      model::parse_template({{"name", "bench"},
+                             {"plugin", {{"wasm", wasm}}},
+                             {"inputs", {{"parameters", {{{"name", "text"}, {"value", "hi"}}}}}}});
   if (!parsed) throw std::runtime_error(parsed.error().message);
   return *parsed;
 }
@@ -59,15 +61,20 @@ void execute_loop(benchmark::State& state, const model::Template& tmpl) {
 }
 
 void BM_HotStep_CHello(benchmark::State& state) { execute_loop(state, template_for("hello.wasm")); }
-void BM_HotStep_GoHello(benchmark::State& state) { execute_loop(state, template_for("hello_go.wasm")); }
-void BM_HotStep_EarlierAbiGoEcho(benchmark::State& state) { execute_loop(state, template_for("legacy_echo.wasm")); }
+void BM_HotStep_GoHello(benchmark::State& state) {
+  execute_loop(state, template_for("hello_go.wasm"));
+}
+void BM_HotStep_EarlierAbiGoEcho(benchmark::State& state) {
+  execute_loop(state, template_for("legacy_echo.wasm"));
+}
 
 // Compiling a module seen for the first time (what the first step of a new module pays).
 void BM_Compile(benchmark::State& state, const char* module) {
   auto bytes = read_file(fs::path(WWP_BENCH_MODULE_DIR) / module);
   auto engine = sandbox::Engine::create({});
   for (auto _ : state) {
-    auto compiled = (*engine)->compile(std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+    auto compiled = (*engine)->compile(
+        std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
     benchmark::DoNotOptimize(compiled);
   }
   state.counters["wasm_bytes"] = static_cast<double>(bytes->size());
@@ -79,7 +86,10 @@ void BM_LoadFromDiskCache(benchmark::State& state, const char* module) {
   const fs::path wasm = fs::path(WWP_BENCH_MODULE_DIR) / module;
   const auto digest = modules::sha256_of(*read_file(wasm));
   const fs::path dir = bench_cache() / "disk-bench";
-  { modules::CompiledCache warm(**engine, dir, 1); (void)warm.get(digest, wasm); }
+  {
+    modules::CompiledCache warm(**engine, dir, 1);
+    (void)warm.get(digest, wasm);
+  }
   for (auto _ : state) {
     modules::CompiledCache cold(**engine, dir, 1ULL << 30);  // a new process: empty memory cache
     auto module = cold.get(digest, wasm);
@@ -93,8 +103,13 @@ BENCHMARK(BM_HotStep_CHello)->UseRealTime();
 BENCHMARK(BM_HotStep_GoHello)->UseRealTime();
 BENCHMARK(BM_HotStep_EarlierAbiGoEcho)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Compile, c_hello, "hello.wasm")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Compile, go_hello_2MB, "hello_go.wasm")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
-BENCHMARK_CAPTURE(BM_LoadFromDiskCache, go_hello_2MB, "hello_go.wasm")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Compile, go_hello_2MB, "hello_go.wasm")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
+BENCHMARK_CAPTURE(BM_LoadFromDiskCache, go_hello_2MB, "hello_go.wasm")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);

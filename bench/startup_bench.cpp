@@ -32,8 +32,15 @@ int main(int argc, char** argv) {
   long idle_rss = 0;
   for (int i = 0; i < runs; ++i) {
     const int port = 39000 + i;
-    std::vector<std::string> args = {binary, "serve", "--port", std::to_string(port), "--insecure-no-token",
-                                     "--fs-cache-dir", cache, "--log-level", "warn"};
+    std::vector<std::string> args = {binary,
+                                     "serve",
+                                     "--port",
+                                     std::to_string(port),
+                                     "--insecure-no-token",
+                                     "--fs-cache-dir",
+                                     cache,
+                                     "--log-level",
+                                     "warn"};
     std::vector<char*> cargv;
     for (auto& a : args) cargv.push_back(a.data());
     cargv.push_back(nullptr);
@@ -47,7 +54,8 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
       if (std::chrono::steady_clock::now() - start > std::chrono::seconds(10)) return 2;
     }
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
     if (i == runs - 1) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       idle_rss = rss_kib(pid);
@@ -56,7 +64,8 @@ int main(int argc, char** argv) {
     waitpid(pid, nullptr, 0);
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("start_to_ready_ms min=%.2f median=%.2f max=%.2f runs=%d\n", ms.front(), ms[ms.size() / 2], ms.back(), runs);
+  std::printf("start_to_ready_ms min=%.2f median=%.2f max=%.2f runs=%d\n", ms.front(),
+              ms[ms.size() / 2], ms.back(), runs);
   std::printf("idle_rss_mib %.1f\n", idle_rss / 1024.0);
   return 0;
 }

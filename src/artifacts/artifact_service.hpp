@@ -26,7 +26,8 @@ class ArtifactService {
   // module sees as "/") and at /work/artifacts-in/<name> for modules of the earlier ABI.
   // A missing non-optional input fails with "input artifact <name> not found at <location>";
   // an unreachable repository is ErrorKind::Transient.
-  virtual Result<Ok> stage_inputs(const model::Template& tmpl, const std::filesystem::path& sandbox_root,
+  virtual Result<Ok> stage_inputs(const model::Template& tmpl,
+                                  const std::filesystem::path& sandbox_root,
                                   const StepContext& step) = 0;
 
   // Uploads the template's declared output artifacts (read from their `path` in the sandbox) and

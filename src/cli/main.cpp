@@ -28,27 +28,41 @@ int main(int argc, char** argv) {
   add_execution_flags(*serve_cmd, config);
 
   RunOptions run_options;
-  auto* run_cmd = app.add_subcommand("run", "Execute one template locally and print the node result the server would return");
-  run_cmd->add_option("file", run_options.file, "Workflow YAML, or one template (YAML/JSON)")->required();
-  run_cmd->add_option("-t,--template", run_options.template_name, "Template to run (default: the entrypoint)");
-  run_cmd->add_option("-p,--parameter", run_options.parameters, "Input parameter name=value (repeatable)");
-  run_cmd->add_option("--workflow-name", run_options.workflow_name, "workflow.name seen by the module")->capture_default_str();
+  auto* run_cmd = app.add_subcommand(
+      "run", "Execute one template locally and print the node result the server would return");
+  run_cmd->add_option("file", run_options.file, "Workflow YAML, or one template (YAML/JSON)")
+      ->required();
+  run_cmd->add_option("-t,--template", run_options.template_name,
+                      "Template to run (default: the entrypoint)");
+  run_cmd->add_option("-p,--parameter", run_options.parameters,
+                      "Input parameter name=value (repeatable)");
+  run_cmd
+      ->add_option("--workflow-name", run_options.workflow_name, "workflow.name seen by the module")
+      ->capture_default_str();
   add_execution_flags(*run_cmd, config);
 
   RegistryOptions registry;
   auto* push_cmd = app.add_subcommand("push", "Publish a module to an OCI registry");
-  push_cmd->add_option("file", registry.file, "The .wasm module")->required()->check(CLI::ExistingFile);
+  push_cmd->add_option("file", registry.file, "The .wasm module")
+      ->required()
+      ->check(CLI::ExistingFile);
   push_cmd->add_option("reference", registry.reference, "registry/repo:tag")->required();
-  push_cmd->add_option("--source", registry.source, "Source repository URL (org.opencontainers.image.source)");
-  auto* pull_cmd = app.add_subcommand("pull", "Fetch a module as the plugin would and print what it resolved");
-  pull_cmd->add_option("reference", registry.reference, "registry/repo:tag or @sha256:...")->required();
+  push_cmd->add_option("--source", registry.source,
+                       "Source repository URL (org.opencontainers.image.source)");
+  auto* pull_cmd =
+      app.add_subcommand("pull", "Fetch a module as the plugin would and print what it resolved");
+  pull_cmd->add_option("reference", registry.reference, "registry/repo:tag or @sha256:...")
+      ->required();
   pull_cmd->add_option("-o,--output", registry.file, "Also write the module to this file");
-  auto* inspect_cmd = app.add_subcommand("inspect", "Show the manifest, platform and layer the plugin would use");
-  inspect_cmd->add_option("reference", registry.reference, "registry/repo:tag or @sha256:...")->required();
+  auto* inspect_cmd =
+      app.add_subcommand("inspect", "Show the manifest, platform and layer the plugin would use");
+  inspect_cmd->add_option("reference", registry.reference, "registry/repo:tag or @sha256:...")
+      ->required();
   for (auto* cmd : {push_cmd, pull_cmd, inspect_cmd}) {
     add_registry_flags(*cmd, config);
     cmd->add_option("--fs-cache-dir", config.fs_cache_dir, "Module cache")->envname("FS_CACHE_DIR");
-    cmd->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->envname("LOG_LEVEL");
+    cmd->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
+        ->envname("LOG_LEVEL");
   }
 
   app.add_subcommand("version", "Print the version");
@@ -61,7 +75,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 
   if (app.got_subcommand("version")) {
-    std::cout << "wasm-workflows-plugin " << WWP_VERSION << " (wasmtime " << WWP_WASMTIME_VERSION << ")\n";
+    std::cout << "wasm-workflows-plugin " << WWP_VERSION << " (wasmtime " << WWP_WASMTIME_VERSION
+              << ")\n";
     return 0;
   }
   if (serve_cmd->parsed()) return serve(config);

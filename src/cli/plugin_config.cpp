@@ -5,34 +5,58 @@
 namespace wwp::cli {
 
 std::filesystem::path default_cache_dir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "wasm-workflows-plugin";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::filesystem::path(home) / ".cache" / "wasm-workflows-plugin";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::filesystem::path(xdg) / "wasm-workflows-plugin";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::filesystem::path(home) / ".cache" / "wasm-workflows-plugin";
   return "/tmp/wasm-workflows-plugin";
 }
 
 void add_execution_flags(CLI::App& c, PluginConfig& config) {
-  c.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->envname("LOG_LEVEL")->capture_default_str();
-  c.add_option("--fs-cache-dir", config.fs_cache_dir, "Module blobs and precompiled modules (default: ~/.cache/wasm-workflows-plugin)")
+  c.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
+      ->envname("LOG_LEVEL")
+      ->capture_default_str();
+  c.add_option("--fs-cache-dir", config.fs_cache_dir,
+               "Module blobs and precompiled modules (default: ~/.cache/wasm-workflows-plugin)")
       ->envname("FS_CACHE_DIR");
-  c.add_option("--module-dir", config.module_dir, "Directory that `module: {path: ...}` names files in")->envname("MODULE_DIR");
-  c.add_option("--sandbox-dir", config.sandbox_dir, "Where per-step sandbox directories are created (default: <cache>/sandboxes)")
+  c.add_option("--module-dir", config.module_dir,
+               "Directory that `module: {path: ...}` names files in")
+      ->envname("MODULE_DIR");
+  c.add_option("--sandbox-dir", config.sandbox_dir,
+               "Where per-step sandbox directories are created (default: <cache>/sandboxes)")
       ->envname("SANDBOX_DIR");
   add_registry_flags(c, config);
-  c.add_option("--default-timeout", config.default_timeout, "Step timeout when the template sets none")
-      ->envname("DEFAULT_TIMEOUT")->capture_default_str();
-  c.add_option("--default-memory", config.default_memory, "Linear-memory limit when the template sets none")
-      ->envname("DEFAULT_MEMORY")->capture_default_str();
-  c.add_option("--max-memory", config.max_memory, "Largest memory limit a template may ask for")->envname("MAX_MEMORY")->capture_default_str();
-  c.add_option("--max-output", config.max_output, "Cap on a step's stdout and on its stderr")->envname("MAX_OUTPUT")->capture_default_str();
-  c.add_option("--max-result", config.max_result, "Cap on result.json and each output parameter file")
-      ->envname("MAX_RESULT")->capture_default_str();
-  c.add_option("--memory-cache", config.memory_cache, "Machine code of compiled modules kept in memory")
-      ->envname("MEMORY_CACHE")->capture_default_str();
-  c.add_option("--pooling-allocator", config.pooling_allocator, "Pre-reserve instance slots for fast instantiation")
-      ->envname("POOLING_ALLOCATOR")->capture_default_str();
-  c.add_option("--artifact-repository", config.artifact_repository, "Argo artifact repository config (YAML: the artifactRepository block)")
+  c.add_option("--default-timeout", config.default_timeout,
+               "Step timeout when the template sets none")
+      ->envname("DEFAULT_TIMEOUT")
+      ->capture_default_str();
+  c.add_option("--default-memory", config.default_memory,
+               "Linear-memory limit when the template sets none")
+      ->envname("DEFAULT_MEMORY")
+      ->capture_default_str();
+  c.add_option("--max-memory", config.max_memory, "Largest memory limit a template may ask for")
+      ->envname("MAX_MEMORY")
+      ->capture_default_str();
+  c.add_option("--max-output", config.max_output, "Cap on a step's stdout and on its stderr")
+      ->envname("MAX_OUTPUT")
+      ->capture_default_str();
+  c.add_option("--max-result", config.max_result,
+               "Cap on result.json and each output parameter file")
+      ->envname("MAX_RESULT")
+      ->capture_default_str();
+  c.add_option("--memory-cache", config.memory_cache,
+               "Machine code of compiled modules kept in memory")
+      ->envname("MEMORY_CACHE")
+      ->capture_default_str();
+  c.add_option("--pooling-allocator", config.pooling_allocator,
+               "Pre-reserve instance slots for fast instantiation")
+      ->envname("POOLING_ALLOCATOR")
+      ->capture_default_str();
+  c.add_option("--artifact-repository", config.artifact_repository,
+               "Argo artifact repository config (YAML: the artifactRepository block)")
       ->envname("ARTIFACT_REPOSITORY");
-  c.add_option("--artifact-secrets-dir", config.artifact_secrets_dir, "Directory of mounted secrets referenced by the repository config")
+  c.add_option("--artifact-secrets-dir", config.artifact_secrets_dir,
+               "Directory of mounted secrets referenced by the repository config")
       ->envname("ARTIFACT_SECRETS_DIR");
   c.add_flag("--discover-artifact-repository", config.discover_artifact_repository,
              "Read the repository config and secrets from the Kubernetes API")
@@ -40,34 +64,62 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
 }
 
 void add_registry_flags(CLI::App& c, PluginConfig& config) {
-  c.add_option("--insecure-oci-registries", config.insecure_oci_registries, "Registries (host[:port]) reached over plain HTTP")
-      ->envname("INSECURE_OCI_REGISTRIES")->delimiter(',');
-  c.add_option("--docker-config", config.docker_config, "Registry credentials in Docker config JSON format (a dockerconfigjson secret)")
+  c.add_option("--insecure-oci-registries", config.insecure_oci_registries,
+               "Registries (host[:port]) reached over plain HTTP")
+      ->envname("INSECURE_OCI_REGISTRIES")
+      ->delimiter(',');
+  c.add_option("--docker-config", config.docker_config,
+               "Registry credentials in Docker config JSON format (a dockerconfigjson secret)")
       ->envname("OCI_DOCKER_CONFIG");
-  c.add_option("--registry-username", config.registry_username, "Default registry user")->envname("OCI_USERNAME");
-  c.add_option("--registry-password", config.registry_password, "Default registry password")->envname("OCI_PASSWORD");
-  c.add_option("--registry-ca-file", config.registry_ca_file, "Extra CA bundle for registries")->envname("OCI_CA_FILE");
+  c.add_option("--registry-username", config.registry_username, "Default registry user")
+      ->envname("OCI_USERNAME");
+  c.add_option("--registry-password", config.registry_password, "Default registry password")
+      ->envname("OCI_PASSWORD");
+  c.add_option("--registry-ca-file", config.registry_ca_file, "Extra CA bundle for registries")
+      ->envname("OCI_CA_FILE");
 }
 
 void add_server_flags(CLI::App& c, PluginConfig& config) {
-  c.add_option("-b,--bind", config.bind, "Address to listen on")->envname("BIND")->capture_default_str();
-  c.add_option("-p,--port", config.port, "Port to listen on (0: any free port)")->envname("PORT")->capture_default_str();
-  c.add_option("--mode", config.mode, "Execution mode (local)")->envname("MODE")->capture_default_str();
-  c.add_option("--token-file", config.token_file, "Argo's agent token")->envname("TOKEN_FILE")->capture_default_str();
-  c.add_flag("--insecure-no-token", config.insecure_no_token, "Accept requests without a bearer token (development only)")
+  c.add_option("-b,--bind", config.bind, "Address to listen on")
+      ->envname("BIND")
+      ->capture_default_str();
+  c.add_option("-p,--port", config.port, "Port to listen on (0: any free port)")
+      ->envname("PORT")
+      ->capture_default_str();
+  c.add_option("--mode", config.mode, "Execution mode (local)")
+      ->envname("MODE")
+      ->capture_default_str();
+  c.add_option("--token-file", config.token_file, "Argo's agent token")
+      ->envname("TOKEN_FILE")
+      ->capture_default_str();
+  c.add_flag("--insecure-no-token", config.insecure_no_token,
+             "Accept requests without a bearer token (development only)")
       ->envname("INSECURE_NO_TOKEN");
-  c.add_option("--max-concurrency", config.max_concurrency, "Steps executing at once (default: number of cores)")
+  c.add_option("--max-concurrency", config.max_concurrency,
+               "Steps executing at once (default: number of cores)")
       ->envname("MAX_CONCURRENCY");
-  c.add_option("--queue-capacity", config.queue_capacity, "Steps waiting beyond that before answering 503")
-      ->envname("QUEUE_CAPACITY")->capture_default_str();
-  c.add_option("--http-threads", config.http_threads, "HTTP connections served at once")->envname("HTTP_THREADS")->capture_default_str();
-  c.add_option("--requeue-wait", config.requeue_wait, "How long a call waits before answering Running")
-      ->envname("REQUEUE_WAIT")->capture_default_str();
-  c.add_option("--requeue-after", config.requeue_after, "Delay the Running reply asks the agent to wait")
-      ->envname("REQUEUE_AFTER")->capture_default_str();
-  c.add_option("--result-ttl", config.result_ttl, "How long an uncollected result is kept")->envname("RESULT_TTL")->capture_default_str();
-  c.add_option("--shutdown-grace", config.shutdown_grace, "How long SIGTERM waits for running steps")
-      ->envname("SHUTDOWN_GRACE")->capture_default_str();
+  c.add_option("--queue-capacity", config.queue_capacity,
+               "Steps waiting beyond that before answering 503")
+      ->envname("QUEUE_CAPACITY")
+      ->capture_default_str();
+  c.add_option("--http-threads", config.http_threads, "HTTP connections served at once")
+      ->envname("HTTP_THREADS")
+      ->capture_default_str();
+  c.add_option("--requeue-wait", config.requeue_wait,
+               "How long a call waits before answering Running")
+      ->envname("REQUEUE_WAIT")
+      ->capture_default_str();
+  c.add_option("--requeue-after", config.requeue_after,
+               "Delay the Running reply asks the agent to wait")
+      ->envname("REQUEUE_AFTER")
+      ->capture_default_str();
+  c.add_option("--result-ttl", config.result_ttl, "How long an uncollected result is kept")
+      ->envname("RESULT_TTL")
+      ->capture_default_str();
+  c.add_option("--shutdown-grace", config.shutdown_grace,
+               "How long SIGTERM waits for running steps")
+      ->envname("SHUTDOWN_GRACE")
+      ->capture_default_str();
 }
 
 }  // namespace wwp::cli

@@ -27,7 +27,8 @@ namespace {
 class OciFetcherAdapter : public modules::OciFetcher {
  public:
   explicit OciFetcherAdapter(modules::OciSettings settings) : source_(std::move(settings)) {}
-  Result<modules::FetchedFile> fetch(const std::string& reference, model::PullPolicy policy) override {
+  Result<modules::FetchedFile> fetch(const std::string& reference,
+                                     model::PullPolicy policy) override {
     auto fetched = source_.fetch(reference, policy);
     if (!fetched) return fetched.error();
     return modules::FetchedFile{fetched->digest, fetched->file, fetched->lease};
@@ -65,7 +66,8 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   auto memory_cache = quantity_flag("memory-cache", config.memory_cache);
   if (!memory_cache) return memory_cache.error();
   executor::ExecutorSettings exec;
-  exec.sandbox_parent = config.sandbox_dir.empty() ? cache_dir / "sandboxes" : fs::path(config.sandbox_dir);
+  exec.sandbox_parent =
+      config.sandbox_dir.empty() ? cache_dir / "sandboxes" : fs::path(config.sandbox_dir);
   auto timeout = duration_flag("default-timeout", config.default_timeout);
   if (!timeout) return timeout.error();
   exec.default_limits.timeout = *timeout;
@@ -84,7 +86,8 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   engine_settings.max_memory_bytes = *max_memory;
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const std::size_t concurrency = config.max_concurrency ? config.max_concurrency : cores;
-  engine_settings.pool_instances = static_cast<std::uint32_t>(std::max<std::size_t>(16, concurrency * 4));
+  engine_settings.pool_instances =
+      static_cast<std::uint32_t>(std::max<std::size_t>(16, concurrency * 4));
   auto engine = sandbox::Engine::create(engine_settings);
   if (!engine) return engine.error();
   rt->engine_ = std::move(*engine);
@@ -93,11 +96,15 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   rt->paths_ = std::make_unique<modules::PathSource>(config.module_dir);
   rt->urls_ = std::make_unique<modules::UrlSource>(*rt->blobs_, modules::UrlSettings{});
   rt->oci_ = std::make_unique<OciFetcherAdapter>(oci_settings(config));
-  rt->compiled_ = std::make_unique<modules::CompiledCache>(*rt->engine_, cache_dir / "compiled", *memory_cache);
-  rt->resolver_ = std::make_unique<modules::ModuleResolver>(*rt->paths_, *rt->urls_, rt->oci_.get(), *rt->compiled_);
+  rt->compiled_ =
+      std::make_unique<modules::CompiledCache>(*rt->engine_, cache_dir / "compiled", *memory_cache);
+  rt->resolver_ = std::make_unique<modules::ModuleResolver>(*rt->paths_, *rt->urls_, rt->oci_.get(),
+                                                            *rt->compiled_);
   artifacts::ArtifactSettings artifact_settings;
-  if (!config.artifact_repository.empty()) artifact_settings.repository_config = config.artifact_repository;
-  if (!config.artifact_secrets_dir.empty()) artifact_settings.secrets_dir = config.artifact_secrets_dir;
+  if (!config.artifact_repository.empty())
+    artifact_settings.repository_config = config.artifact_repository;
+  if (!config.artifact_secrets_dir.empty())
+    artifact_settings.secrets_dir = config.artifact_secrets_dir;
   artifact_settings.discover_from_kubernetes = config.discover_artifact_repository;
   artifact_settings.scratch_dir = cache_dir / "artifact-scratch";
   std::error_code scratch_error;
@@ -106,7 +113,8 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   if (!artifact_service) return artifact_service.error().context("artifact repository");
   rt->artifacts_ = std::move(*artifact_service);
 
-  rt->executor_ = std::make_unique<executor::Executor>(exec, *rt->engine_, *rt->resolver_, rt->artifacts_.get());
+  rt->executor_ = std::make_unique<executor::Executor>(exec, *rt->engine_, *rt->resolver_,
+                                                       rt->artifacts_.get());
   return rt;
 }
 

@@ -21,20 +21,24 @@ Result<model::Json> select_template(const model::Json& document, const std::stri
   if (!document.contains("spec")) return document;
   const model::Json& spec = document["spec"];
   std::string name = wanted;
-  if (name.empty() && spec.contains("entrypoint") && spec["entrypoint"].is_string()) name = spec["entrypoint"];
-  if (!spec.contains("templates") || !spec["templates"].is_array()) return invalid("spec.templates: is required");
+  if (name.empty() && spec.contains("entrypoint") && spec["entrypoint"].is_string())
+    name = spec["entrypoint"];
+  if (!spec.contains("templates") || !spec["templates"].is_array())
+    return invalid("spec.templates: is required");
   for (const auto& t : spec["templates"]) {
     if (t.is_object() && t.value("name", "") == name) return t;
   }
   return invalid("template \"" + name + "\" not found in spec.templates");
 }
 
-Result<Ok> apply_parameters(model::Json& tmpl, const model::Json& document, const std::vector<std::string>& assignments) {
+Result<Ok> apply_parameters(model::Json& tmpl, const model::Json& document,
+                            const std::vector<std::string>& assignments) {
   std::map<std::string, std::string> values;
   // Workflow arguments first, then -p, as `argo submit -p` overrides them.
   if (document.contains("spec") && document["spec"].contains("arguments")) {
     for (const auto& p : document["spec"]["arguments"].value("parameters", model::Json::array())) {
-      if (p.contains("name") && p.contains("value")) values[p["name"]] = model::render_value(p["value"]);
+      if (p.contains("name") && p.contains("value"))
+        values[p["name"]] = model::render_value(p["value"]);
     }
   }
   for (const auto& assignment : assignments) {
@@ -45,7 +49,8 @@ Result<Ok> apply_parameters(model::Json& tmpl, const model::Json& document, cons
   if (!tmpl.contains("inputs") || !tmpl["inputs"].contains("parameters")) return Ok{};
   for (auto& p : tmpl["inputs"]["parameters"]) {
     if (!p.is_object() || !p.contains("name")) continue;
-    if (auto it = values.find(p["name"].get<std::string>()); it != values.end()) p["value"] = it->second;
+    if (auto it = values.find(p["name"].get<std::string>()); it != values.end())
+      p["value"] = it->second;
     if (!p.contains("value") && p.contains("default")) p["value"] = p["default"];
   }
   return Ok{};
@@ -76,8 +81,11 @@ int run_local(const PluginConfig& config, const RunOptions& options) {
     spdlog::error("{}", applied.error().message);
     return 2;
   }
-  model::Json body = {{"workflow", {{"metadata", {{"name", options.workflow_name}, {"namespace", "default"}, {"uid", "local"}}}}},
-                      {"template", tmpl_json}};
+  model::Json body = {
+      {"workflow",
+       {{"metadata",
+         {{"name", options.workflow_name}, {"namespace", "default"}, {"uid", "local"}}}}},
+      {"template", tmpl_json}};
   auto request = model::parse_execute_request(body);
   if (!request) {
     spdlog::error("{}", request.error().message);  // the server would answer 400
@@ -95,7 +103,8 @@ int run_local(const PluginConfig& config, const RunOptions& options) {
   }
   auto node = (*runtime)->executor().execute(*request->tmpl, request->workflow, request->step_key);
   if (!node) {
-    spdlog::error("{} (the server would answer 503 and the agent would retry)", node.error().message);
+    spdlog::error("{} (the server would answer 503 and the agent would retry)",
+                  node.error().message);
     return 3;
   }
   std::cout << model::to_json(model::ExecuteReply{*node, std::nullopt}).dump() << "\n";

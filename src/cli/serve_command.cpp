@@ -17,7 +17,8 @@ Result<server::ServerSettings> server_settings(const PluginConfig& config) {
   s.bind = config.bind;
   s.port = config.port;
   s.http_threads = config.http_threads;
-  s.max_concurrency = config.max_concurrency ? config.max_concurrency : std::max(1u, std::thread::hardware_concurrency());
+  s.max_concurrency = config.max_concurrency ? config.max_concurrency
+                                             : std::max(1u, std::thread::hardware_concurrency());
   s.queue_capacity = config.queue_capacity;
   auto wait = duration_flag("requeue-wait", config.requeue_wait);
   if (!wait) return wait.error();
@@ -59,16 +60,18 @@ int serve(const PluginConfig& config) {
     spdlog::error("{}", auth.error().message);
     return 2;
   }
-  if (!auth->enabled()) spdlog::warn("--insecure-no-token: accepting requests without a bearer token");
+  if (!auth->enabled())
+    spdlog::warn("--insecure-no-token: accepting requests without a bearer token");
   auto runtime = PluginRuntime::create(config);
   if (!runtime) {
     spdlog::error("{}", runtime.error().message);
     return 2;
   }
   executor::Executor& executor = (*runtime)->executor();
-  server::PluginServer server(*settings, std::move(*auth), [&executor](const model::ExecuteRequest& request) {
-    return executor.execute(*request.tmpl, request.workflow, request.step_key);
-  });
+  server::PluginServer server(
+      *settings, std::move(*auth), [&executor](const model::ExecuteRequest& request) {
+        return executor.execute(*request.tmpl, request.workflow, request.step_key);
+      });
   if (auto bound = server.bind(); !bound) {
     spdlog::error("{}", bound.error().message);
     return 2;
@@ -79,8 +82,8 @@ int serve(const PluginConfig& config) {
     spdlog::info("received {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     server.shutdown();
   });
-  spdlog::info("wasm-workflows-plugin listening on {}:{} (max {} concurrent steps)", settings->bind, server.port(),
-               settings->max_concurrency);
+  spdlog::info("wasm-workflows-plugin listening on {}:{} (max {} concurrent steps)", settings->bind,
+               server.port(), settings->max_concurrency);
   server.serve();
   // serve() returns only after shutdown(); the waiter thread is done by then.
   signal_waiter.join();

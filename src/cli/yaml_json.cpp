@@ -18,7 +18,8 @@ model::Json scalar(const YAML::Node& node) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), integer);
   if (ec == std::errc() && end == text.data() + text.size()) {
     // YAML 1.1 octal (0755) is how file modes are written in Argo manifests.
-    if (text.size() > 1 && text[0] == '0' && text.find_first_not_of("01234567") == std::string::npos) {
+    if (text.size() > 1 && text[0] == '0' &&
+        text.find_first_not_of("01234567") == std::string::npos) {
       return std::stoll(text, nullptr, 8);
     }
     return integer;
@@ -26,7 +27,8 @@ model::Json scalar(const YAML::Node& node) {
   if (text.starts_with("0o")) return std::stoll(text.substr(2), nullptr, 8);
   char* float_end = nullptr;
   double real = std::strtod(text.c_str(), &float_end);
-  if (float_end == text.c_str() + text.size() && text.find_first_of("0123456789") != std::string::npos &&
+  if (float_end == text.c_str() + text.size() &&
+      text.find_first_of("0123456789") != std::string::npos &&
       text.find_first_not_of("0123456789.eE+-") == std::string::npos) {
     return real;
   }
@@ -36,8 +38,10 @@ model::Json scalar(const YAML::Node& node) {
 model::Json convert(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return nullptr;
-    case YAML::NodeType::Scalar: return scalar(node);
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      return scalar(node);
     case YAML::NodeType::Sequence: {
       model::Json array = model::Json::array();
       for (const auto& item : node) array.push_back(convert(item));

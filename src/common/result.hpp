@@ -30,7 +30,9 @@ struct Error {
   [[nodiscard]] bool transient() const { return kind == ErrorKind::Transient; }
 };
 
-inline Error invalid(std::string message) { return {ErrorKind::InvalidRequest, std::move(message)}; }
+inline Error invalid(std::string message) {
+  return {ErrorKind::InvalidRequest, std::move(message)};
+}
 inline Error failed(std::string message) { return {ErrorKind::Failed, std::move(message)}; }
 inline Error not_found(std::string message) { return {ErrorKind::NotFound, std::move(message)}; }
 inline Error transient(std::string message) { return {ErrorKind::Transient, std::move(message)}; }
@@ -45,7 +47,7 @@ struct Ok {};
 template <class T = Ok>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT(implicit)
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(implicit)
 
   [[nodiscard]] bool ok() const { return state_.index() == 0; }
@@ -81,10 +83,10 @@ class [[nodiscard]] Result {
 }  // namespace wwp
 
 // Propagates an error from an expression returning Result<...>; for statements only.
-#define WWP_TRY(expr)                        \
-  do {                                       \
-    auto wwp_try_result_ = (expr);           \
-    if (!wwp_try_result_) {                  \
-      return wwp_try_result_.error();        \
-    }                                        \
+#define WWP_TRY(expr)                 \
+  do {                                \
+    auto wwp_try_result_ = (expr);    \
+    if (!wwp_try_result_) {           \
+      return wwp_try_result_.error(); \
+    }                                 \
   } while (false)

@@ -24,18 +24,21 @@ bool take_number(std::string_view& text, double& out) {
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   const std::string original(text);
   auto bad = [&] {
-    return invalid("invalid duration \"" + original + "\" (use Go syntax such as 30s, 5m, 1h30m, 500ms)");
+    return invalid("invalid duration \"" + original +
+                   "\" (use Go syntax such as 30s, 5m, 1h30m, 500ms)");
   };
   if (text.empty()) return bad();
   double seconds_only = 0;
   {
     std::string_view probe = text;
     if (take_number(probe, seconds_only) && probe.empty()) {
-      return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds_only * 1000)));
+      return std::chrono::milliseconds(
+          static_cast<std::int64_t>(std::llround(seconds_only * 1000)));
     }
   }
   static constexpr std::pair<std::string_view, double> kUnits[] = {
-      {"ms", 1.0}, {"us", 1e-3}, {"µs", 1e-3}, {"ns", 1e-6}, {"h", 3600e3}, {"m", 60e3}, {"s", 1e3}};
+      {"ms", 1.0},   {"us", 1e-3}, {"µs", 1e-3}, {"ns", 1e-6},
+      {"h", 3600e3}, {"m", 60e3},  {"s", 1e3}};
   double total_ms = 0;
   while (!text.empty()) {
     double value = 0;
@@ -77,14 +80,15 @@ std::string format_duration(std::chrono::milliseconds duration) {
 Result<std::uint64_t> parse_quantity(std::string_view text) {
   const std::string original(text);
   auto bad = [&] {
-    return invalid("invalid quantity \"" + original + "\" (use Kubernetes syntax such as 128Mi, 1Gi, 500M)");
+    return invalid("invalid quantity \"" + original +
+                   "\" (use Kubernetes syntax such as 128Mi, 1Gi, 500M)");
   };
   double value = 0;
   if (!take_number(text, value)) return bad();
   static constexpr std::pair<std::string_view, double> kSuffixes[] = {
-      {"Ki", 1024.0},       {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
-      {"k", 1e3},           {"K", 1e3},        {"M", 1e6},           {"G", 1e9},
-      {"T", 1e12},          {"", 1.0}};
+      {"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
+      {"k", 1e3},     {"K", 1e3},        {"M", 1e6},           {"G", 1e9},
+      {"T", 1e12},    {"", 1.0}};
   for (const auto& [suffix, scale] : kSuffixes) {
     if (text == suffix) {
       double bytes = value * scale;
@@ -99,7 +103,8 @@ std::string format_quantity(std::uint64_t bytes) {
   static constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {
       {"Ti", 1ULL << 40}, {"Gi", 1ULL << 30}, {"Mi", 1ULL << 20}, {"Ki", 1ULL << 10}};
   for (const auto& [suffix, scale] : kUnits) {
-    if (bytes >= scale && bytes % scale == 0) return std::to_string(bytes / scale) + std::string(suffix);
+    if (bytes >= scale && bytes % scale == 0)
+      return std::to_string(bytes / scale) + std::string(suffix);
   }
   return std::to_string(bytes);
 }

@@ -23,7 +23,8 @@ model::NodeResult failed_node(std::string message) {
   return node;
 }
 
-Result<Ok> write_invocation(const SandboxDir& dir, const model::Template& tmpl, const model::WorkflowMeta& workflow) {
+Result<Ok> write_invocation(const SandboxDir& dir, const model::Template& tmpl,
+                            const model::WorkflowMeta& workflow) {
   const auto path = dir.root() / model::kWorkDir / model::kInputFile;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << model::make_invocation(tmpl, workflow).dump();
@@ -33,7 +34,8 @@ Result<Ok> write_invocation(const SandboxDir& dir, const model::Template& tmpl, 
 }
 
 bool needs_directory(const model::Template& tmpl, const sandbox::CompiledModule& module) {
-  if (module.uses_filesystem() || !tmpl.input_artifacts.empty() || !tmpl.output_artifacts.empty()) return true;
+  if (module.uses_filesystem() || !tmpl.input_artifacts.empty() || !tmpl.output_artifacts.empty())
+    return true;
   for (const auto& p : tmpl.output_parameters) {
     if (p.value_from_path) return true;
   }
@@ -42,8 +44,8 @@ bool needs_directory(const model::Template& tmpl, const sandbox::CompiledModule&
 
 // Output parameters declared with valueFrom.path, read from the sandbox; result.json's values
 // (already in node.outputs) win for the same name.
-Result<Ok> collect_output_parameters(model::NodeResult& node, const model::Template& tmpl, const SandboxDir* dir,
-                                     std::uint64_t limit) {
+Result<Ok> collect_output_parameters(model::NodeResult& node, const model::Template& tmpl,
+                                     const SandboxDir* dir, std::uint64_t limit) {
   for (const auto& declared : tmpl.output_parameters) {
     bool reported = false;
     for (const auto& p : node.outputs.parameters) reported = reported || p.name == declared.name;
@@ -61,8 +63,9 @@ Result<Ok> collect_output_parameters(model::NodeResult& node, const model::Templ
     if (!value) value = declared.value ? declared.value : declared.default_value;
     if (!value) {
       return failed("output parameter " + declared.name + ": " +
-                    (declared.value_from_path ? *declared.value_from_path + " was not written by the module"
-                                              : std::string("no value")) +
+                    (declared.value_from_path
+                         ? *declared.value_from_path + " was not written by the module"
+                         : std::string("no value")) +
                     " and no default is set");
     }
     node.outputs.parameters.push_back({declared.name, std::move(*value)});
@@ -72,11 +75,12 @@ Result<Ok> collect_output_parameters(model::NodeResult& node, const model::Templ
 
 }  // namespace
 
-Executor::Executor(ExecutorSettings settings, const sandbox::Engine& engine, modules::ModuleResolver& modules,
-                   artifacts::ArtifactService* artifacts)
+Executor::Executor(ExecutorSettings settings, const sandbox::Engine& engine,
+                   modules::ModuleResolver& modules, artifacts::ArtifactService* artifacts)
     : settings_(std::move(settings)), engine_(engine), modules_(modules), artifacts_(artifacts) {}
 
-Result<model::NodeResult> Executor::execute(const model::Template& tmpl, const model::WorkflowMeta& workflow,
+Result<model::NodeResult> Executor::execute(const model::Template& tmpl,
+                                            const model::WorkflowMeta& workflow,
                                             const std::string& step_key) {
   auto node = run_step(tmpl, workflow, step_key);
   if (node || node.error().transient()) return node;
@@ -84,7 +88,8 @@ Result<model::NodeResult> Executor::execute(const model::Template& tmpl, const m
   return failed_node(node.error().message);
 }
 
-Result<model::NodeResult> Executor::run_step(const model::Template& tmpl, const model::WorkflowMeta& workflow,
+Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
+                                             const model::WorkflowMeta& workflow,
                                              const std::string& step_key) {
   auto module = modules_.resolve(tmpl.wasm.module);
   if (!module) return module.error();
@@ -94,9 +99,12 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl, const 
   if (tmpl.wasm.limits.timeout) spec.limits.timeout = *tmpl.wasm.limits.timeout;
   if (tmpl.wasm.limits.memory_bytes) spec.limits.memory_bytes = *tmpl.wasm.limits.memory_bytes;
   spec.argv.push_back(tmpl.name.empty() ? "module.wasm" : tmpl.name);
-  for (const auto& arg : tmpl.wasm.args) spec.argv.push_back(model::substitute(arg, tmpl, workflow));
-  for (const auto& [key, value] : tmpl.wasm.env) spec.env.emplace_back(key, model::substitute(value, tmpl, workflow));
-  if (tmpl.wasm.stdin_data) spec.stdin_data = model::substitute(*tmpl.wasm.stdin_data, tmpl, workflow);
+  for (const auto& arg : tmpl.wasm.args)
+    spec.argv.push_back(model::substitute(arg, tmpl, workflow));
+  for (const auto& [key, value] : tmpl.wasm.env)
+    spec.env.emplace_back(key, model::substitute(value, tmpl, workflow));
+  if (tmpl.wasm.stdin_data)
+    spec.stdin_data = model::substitute(*tmpl.wasm.stdin_data, tmpl, workflow);
 
   const artifacts::StepContext step{workflow, tmpl.name, step_key};
   std::optional<SandboxDir> dir;
@@ -107,7 +115,8 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl, const 
     spec.root_dir = dir->root();
     WWP_TRY(write_invocation(*dir, tmpl, workflow));
     if (!tmpl.input_artifacts.empty()) {
-      if (artifacts_ == nullptr) return failed("input artifacts: this plugin has no artifact support configured");
+      if (artifacts_ == nullptr)
+        return failed("input artifacts: this plugin has no artifact support configured");
       WWP_TRY(artifacts_->stage_inputs(tmpl, dir->root(), step));
     }
   }
@@ -118,9 +127,11 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl, const 
   std::optional<model::ModuleReport> report;
   // result.json counts only when the module ended on its own; after a trap, a timeout or a
   // non-zero exit the outcome itself is the better explanation.
-  const bool exited_cleanly = outcome->end == sandbox::RunOutcome::End::Exited && outcome->exit_code == 0;
+  const bool exited_cleanly =
+      outcome->end == sandbox::RunOutcome::End::Exited && outcome->exit_code == 0;
   if (dir && exited_cleanly) {
-    const std::string result_path = "/" + std::string(model::kWorkDir) + "/" + std::string(model::kResultFile);
+    const std::string result_path =
+        "/" + std::string(model::kWorkDir) + "/" + std::string(model::kResultFile);
     auto text = read_confined(dir->root(), result_path, settings_.max_result_bytes);
     if (text) {
       auto parsed = model::parse_module_report(*text);
@@ -134,17 +145,20 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl, const 
   model::NodeResult node = map_outcome(*outcome, report, spec.limits.memory_bytes);
   if (node.phase != model::Phase::Succeeded) return node;
 
-  if (auto collected = collect_output_parameters(node, tmpl, dir ? &*dir : nullptr, settings_.max_result_bytes);
+  if (auto collected =
+          collect_output_parameters(node, tmpl, dir ? &*dir : nullptr, settings_.max_result_bytes);
       !collected) {
     node.phase = model::Phase::Failed;  // keeps result and exitCode: they help explain the failure
     node.message = collected.error().message;
     return node;
   }
-  const bool has_output_artifacts = !tmpl.output_artifacts.empty() || (report && !report->artifacts.empty());
+  const bool has_output_artifacts =
+      !tmpl.output_artifacts.empty() || (report && !report->artifacts.empty());
   if (has_output_artifacts) {
-    if (artifacts_ == nullptr) return failed_node("output artifacts: this plugin has no artifact support configured");
-    auto uploaded = artifacts_->collect_outputs(tmpl, report ? report->artifacts : std::vector<model::Artifact>{},
-                                                dir->root(), step);
+    if (artifacts_ == nullptr)
+      return failed_node("output artifacts: this plugin has no artifact support configured");
+    auto uploaded = artifacts_->collect_outputs(
+        tmpl, report ? report->artifacts : std::vector<model::Artifact>{}, dir->root(), step);
     if (!uploaded) {
       if (uploaded.error().transient()) return uploaded.error();
       return failed_node(uploaded.error().message);

@@ -16,23 +16,25 @@
 namespace wwp::executor {
 
 struct ExecutorSettings {
-  std::filesystem::path sandbox_parent;  // where step directories are created
-  sandbox::RunLimits default_limits;     // for templates that set none
+  std::filesystem::path sandbox_parent;         // where step directories are created
+  sandbox::RunLimits default_limits;            // for templates that set none
   std::uint64_t max_result_bytes = 1ULL << 20;  // result.json and each output parameter file
 };
 
 class Executor {
  public:
-  Executor(ExecutorSettings settings, const sandbox::Engine& engine, modules::ModuleResolver& modules,
-           artifacts::ArtifactService* artifacts);
+  Executor(ExecutorSettings settings, const sandbox::Engine& engine,
+           modules::ModuleResolver& modules, artifacts::ArtifactService* artifacts);
 
   // An Error here is about the plugin's environment (Transient: the agent retries with 503);
   // everything about the step itself, including bad configuration, is a Failed NodeResult.
-  Result<model::NodeResult> execute(const model::Template& tmpl, const model::WorkflowMeta& workflow,
+  Result<model::NodeResult> execute(const model::Template& tmpl,
+                                    const model::WorkflowMeta& workflow,
                                     const std::string& step_key);
 
  private:
-  Result<model::NodeResult> run_step(const model::Template& tmpl, const model::WorkflowMeta& workflow,
+  Result<model::NodeResult> run_step(const model::Template& tmpl,
+                                     const model::WorkflowMeta& workflow,
                                      const std::string& step_key);
 
   ExecutorSettings settings_;

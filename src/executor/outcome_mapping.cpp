@@ -4,9 +4,11 @@
 
 namespace wwp::executor {
 
-std::string stderr_tail(const std::string& stderr_data, std::size_t max_lines, std::size_t max_bytes) {
+std::string stderr_tail(const std::string& stderr_data, std::size_t max_lines,
+                        std::size_t max_bytes) {
   std::string_view text = stderr_data;
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.remove_suffix(1);
   std::size_t start = text.size();
   std::size_t lines = 0;
   while (start > 0) {
@@ -26,7 +28,8 @@ std::string stderr_tail(const std::string& stderr_data, std::size_t max_lines, s
   return std::string(tail);
 }
 
-model::NodeResult map_outcome(const sandbox::RunOutcome& outcome, const std::optional<model::ModuleReport>& report,
+model::NodeResult map_outcome(const sandbox::RunOutcome& outcome,
+                              const std::optional<model::ModuleReport>& report,
                               std::uint64_t memory_limit) {
   model::NodeResult node;
   std::string stdout_data = outcome.stdout_data;
@@ -34,7 +37,8 @@ model::NodeResult map_outcome(const sandbox::RunOutcome& outcome, const std::opt
   if (!stdout_data.empty() && stdout_data.back() == '\n') stdout_data.pop_back();
   node.outputs.result = std::move(stdout_data);
 
-  const bool near_memory_limit = memory_limit > 0 && outcome.memory_bytes + (1ULL << 20) >= memory_limit;
+  const bool near_memory_limit =
+      memory_limit > 0 && outcome.memory_bytes + (1ULL << 20) >= memory_limit;
   auto with_memory_hint = [&](std::string message) {
     if (near_memory_limit) {
       message += " (linear memory reached the memory limit " + format_quantity(memory_limit) + ")";

@@ -12,11 +12,13 @@
 namespace wwp::executor {
 
 // The last lines of stderr, for failure messages: what a user looks at first.
-std::string stderr_tail(const std::string& stderr_data, std::size_t max_lines = 10, std::size_t max_bytes = 2048);
+std::string stderr_tail(const std::string& stderr_data, std::size_t max_lines = 10,
+                        std::size_t max_bytes = 2048);
 
 // `report` is the parsed result.json if the module wrote one. `memory_limit` lets the message
 // say when a failure coincides with linear memory reaching its limit.
-model::NodeResult map_outcome(const sandbox::RunOutcome& outcome, const std::optional<model::ModuleReport>& report,
+model::NodeResult map_outcome(const sandbox::RunOutcome& outcome,
+                              const std::optional<model::ModuleReport>& report,
                               std::uint64_t memory_limit);
 
 }  // namespace wwp::executor

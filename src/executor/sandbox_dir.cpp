@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 
-#include "model/legacy_abi.hpp"
 #include "common/file_bytes.hpp"
+#include "model/legacy_abi.hpp"
 
 namespace wwp::executor {
 
@@ -20,22 +20,28 @@ namespace fs = std::filesystem;
 Result<SandboxDir> SandboxDir::create(const fs::path& parent) {
   std::error_code ec;
   fs::create_directories(parent, ec);
-  if (ec) return transient("cannot create the sandbox parent " + parent.string() + ": " + ec.message());
+  if (ec)
+    return transient("cannot create the sandbox parent " + parent.string() + ": " + ec.message());
   std::string pattern = (parent / "step-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    return transient("cannot create a sandbox directory in " + parent.string() + ": " + std::strerror(errno));
+    return transient("cannot create a sandbox directory in " + parent.string() + ": " +
+                     std::strerror(errno));
   }
   SandboxDir dir{fs::path(pattern)};
   const fs::path work = dir.root_ / model::kWorkDir;
-  for (const fs::path& sub : {work, work / model::kArtifactsInDir, work / model::kArtifactsOutDir, dir.root_ / "tmp"}) {
+  for (const fs::path& sub :
+       {work, work / model::kArtifactsInDir, work / model::kArtifactsOutDir, dir.root_ / "tmp"}) {
     if (::mkdir(sub.c_str(), 0755) != 0) {
-      return transient("cannot prepare sandbox directory " + sub.string() + ": " + std::strerror(errno));
+      return transient("cannot prepare sandbox directory " + sub.string() + ": " +
+                       std::strerror(errno));
     }
   }
   return dir;
 }
 
-SandboxDir::SandboxDir(SandboxDir&& other) noexcept : root_(std::move(other.root_)) { other.root_.clear(); }
+SandboxDir::SandboxDir(SandboxDir&& other) noexcept : root_(std::move(other.root_)) {
+  other.root_.clear();
+}
 
 SandboxDir::~SandboxDir() {
   if (root_.empty()) return;
@@ -47,7 +53,8 @@ fs::path SandboxDir::host_path(std::string_view guest_path) const {
   return root_ / fs::path(guest_path).relative_path();
 }
 
-Result<std::string> read_confined(const fs::path& root, std::string_view guest_path, std::uint64_t limit) {
+Result<std::string> read_confined(const fs::path& root, std::string_view guest_path,
+                                  std::uint64_t limit) {
   const std::string where(guest_path);
   int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return failed("sandbox directory is gone: " + root.string());
@@ -56,7 +63,8 @@ Result<std::string> read_confined(const fs::path& root, std::string_view guest_p
   how.flags = O_RDONLY | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   const std::string relative = fs::path(guest_path).relative_path().string();
-  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.empty() ? "." : relative.c_str(), &how, sizeof how));
+  int fd = static_cast<int>(
+      ::syscall(SYS_openat2, root_fd, relative.empty() ? "." : relative.c_str(), &how, sizeof how));
   const int open_errno = errno;
   ::close(root_fd);
   if (fd < 0) {

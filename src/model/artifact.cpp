@@ -5,7 +5,7 @@ namespace wwp::model {
 namespace {
 
 Result<std::optional<SecretKeyRef>> parse_secret_ref(const Json& object, std::string_view key,
-                                                    std::string_view path) {
+                                                     std::string_view path) {
   auto ref = optional_object(object, key, path);
   if (!ref) return ref.error();
   if (*ref == nullptr) return std::optional<SecretKeyRef>{};
@@ -99,7 +99,8 @@ Result<Artifact> parse_artifact(const Json& json, std::string_view path) {
   if (json.contains("mode") && !json["mode"].is_null()) {
     if (!json["mode"].is_number_integer() || json["mode"].get<std::int64_t>() < 0 ||
         json["mode"].get<std::int64_t>() > 07777) {
-      return field_error(std::string(path) + ".mode", "expected a file mode such as 0644 (decimal 420)");
+      return field_error(std::string(path) + ".mode",
+                         "expected a file mode such as 0644 (decimal 420)");
     }
     artifact.mode = json["mode"].get<std::uint32_t>();
   }

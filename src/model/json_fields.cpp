@@ -4,15 +4,22 @@ namespace wwp::model {
 
 std::string json_type_name(const Json& value) {
   switch (value.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "boolean";
-    case Json::value_t::string: return "string";
-    case Json::value_t::array: return "array";
-    case Json::value_t::object: return "object";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "boolean";
+    case Json::value_t::string:
+      return "string";
+    case Json::value_t::array:
+      return "array";
+    case Json::value_t::object:
+      return "object";
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return "number";
-    default: return "value";
+    case Json::value_t::number_float:
+      return "number";
+    default:
+      return "value";
   }
 }
 
@@ -58,7 +65,8 @@ Result<std::optional<bool>> optional_bool(const Json& object, std::string_view k
   if (member->is_string() && (*member == "true" || *member == "false")) {
     return std::optional<bool>{*member == "true"};
   }
-  return field_error(member_path(path, key), "expected true or false, got " + json_type_name(*member));
+  return field_error(member_path(path, key),
+                     "expected true or false, got " + json_type_name(*member));
 }
 
 Result<const Json*> optional_object(const Json& object, std::string_view key,
@@ -66,7 +74,8 @@ Result<const Json*> optional_object(const Json& object, std::string_view key,
   const Json* member = find_member(object, key);
   if (member == nullptr) return static_cast<const Json*>(nullptr);
   if (!member->is_object()) {
-    return field_error(member_path(path, key), "expected an object, got " + json_type_name(*member));
+    return field_error(member_path(path, key),
+                       "expected an object, got " + json_type_name(*member));
   }
   return member;
 }

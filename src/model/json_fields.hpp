@@ -26,8 +26,7 @@ Result<std::optional<bool>> optional_bool(const Json& object, std::string_view k
 // A member that must be an object (absent/null -> nullptr).
 Result<const Json*> optional_object(const Json& object, std::string_view key,
                                     std::string_view path);
-Result<const Json*> optional_array(const Json& object, std::string_view key,
-                                   std::string_view path);
+Result<const Json*> optional_array(const Json& object, std::string_view key, std::string_view path);
 
 // Argo parameter values are strings; authors write numbers and JSON too. Renders any scalar or
 // structure as the text Argo would show: strings unquoted, everything else as compact JSON.

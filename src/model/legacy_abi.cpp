@@ -9,7 +9,8 @@ Json make_invocation(const Template& tmpl, const WorkflowMeta& workflow) {
   }
   Json parameters = Json::array();
   for (const auto& p : tmpl.input_parameters) {
-    parameters.push_back({{"name", p.name}, {"value", p.value ? *p.value : p.default_value.value_or("")}});
+    parameters.push_back(
+        {{"name", p.name}, {"value", p.value ? *p.value : p.default_value.value_or("")}});
   }
   Json artifacts = Json::array();
   for (const auto& a : tmpl.input_artifacts) {
@@ -26,8 +27,11 @@ Json make_invocation(const Template& tmpl, const WorkflowMeta& workflow) {
 Result<ModuleReport> parse_module_report(std::string_view text) {
   Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return failed("result.json is not valid JSON");
-  if (!json.is_object()) return failed("result.json: expected an object, got " + json_type_name(json));
-  auto as_failure = [](const Error& e) { return Error{ErrorKind::Failed, "result.json: " + e.message}; };
+  if (!json.is_object())
+    return failed("result.json: expected an object, got " + json_type_name(json));
+  auto as_failure = [](const Error& e) {
+    return Error{ErrorKind::Failed, "result.json: " + e.message};
+  };
   ModuleReport report;
   auto phase = optional_string(json, "phase", "phase");
   if (!phase) return as_failure(phase.error());
@@ -59,7 +63,8 @@ Result<ModuleReport> parse_module_report(std::string_view text) {
   if (!artifacts) return as_failure(artifacts.error());
   if (*artifacts != nullptr) {
     for (std::size_t i = 0; i < (*artifacts)->size(); ++i) {
-      auto artifact = parse_artifact((**artifacts)[i], "outputs.artifacts[" + std::to_string(i) + "]");
+      auto artifact =
+          parse_artifact((**artifacts)[i], "outputs.artifacts[" + std::to_string(i) + "]");
       if (!artifact) return as_failure(artifact.error());
       report.artifacts.push_back(std::move(*artifact));
     }

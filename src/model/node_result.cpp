@@ -6,17 +6,23 @@ namespace wwp::model {
 
 std::string_view to_string(Phase phase) {
   switch (phase) {
-    case Phase::Pending: return "Pending";
-    case Phase::Running: return "Running";
-    case Phase::Succeeded: return "Succeeded";
-    case Phase::Failed: return "Failed";
-    case Phase::Error: return "Error";
+    case Phase::Pending:
+      return "Pending";
+    case Phase::Running:
+      return "Running";
+    case Phase::Succeeded:
+      return "Succeeded";
+    case Phase::Failed:
+      return "Failed";
+    case Phase::Error:
+      return "Error";
   }
   return "Error";
 }
 
 std::optional<Phase> parse_phase(std::string_view text) {
-  for (Phase phase : {Phase::Pending, Phase::Running, Phase::Succeeded, Phase::Failed, Phase::Error}) {
+  for (Phase phase :
+       {Phase::Pending, Phase::Running, Phase::Succeeded, Phase::Failed, Phase::Error}) {
     if (to_string(phase) == text) return phase;
   }
   return std::nullopt;
@@ -30,7 +36,8 @@ Json to_json(const NodeResult& node) {
     Json outputs = Json::object();
     if (!node.outputs.parameters.empty()) {
       Json params = Json::array();
-      for (const auto& p : node.outputs.parameters) params.push_back({{"name", p.name}, {"value", p.value}});
+      for (const auto& p : node.outputs.parameters)
+        params.push_back({{"name", p.name}, {"value", p.value}});
       outputs["parameters"] = std::move(params);
     }
     if (!node.outputs.artifacts.empty()) {

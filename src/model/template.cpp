@@ -10,9 +10,12 @@ namespace wwp::model {
 
 std::string ModuleRef::describe() const {
   switch (kind) {
-    case Kind::Path: return "path " + location;
-    case Kind::Url: return "url " + location;
-    case Kind::Oci: return "oci " + location;
+    case Kind::Path:
+      return "path " + location;
+    case Kind::Url:
+      return "url " + location;
+    case Kind::Oci:
+      return "oci " + location;
   }
   return location;
 }
@@ -24,13 +27,15 @@ std::string indexed(std::string_view path, std::size_t i) {
 }
 
 Result<Parameter> parse_parameter(const Json& json, std::string_view path) {
-  if (!json.is_object()) return field_error(path, "expected a parameter object, got " + json_type_name(json));
+  if (!json.is_object())
+    return field_error(path, "expected a parameter object, got " + json_type_name(json));
   Parameter parameter;
   auto name = required_string(json, "name", path);
   if (!name) return name.error();
   parameter.name = *name;
   // Argo sends parameter values as strings; hand-written templates may use numbers.
-  if (json.contains("value") && !json["value"].is_null()) parameter.value = render_value(json["value"]);
+  if (json.contains("value") && !json["value"].is_null())
+    parameter.value = render_value(json["value"]);
   if (json.contains("default") && !json["default"].is_null()) {
     parameter.default_value = render_value(json["default"]);
   }
@@ -81,14 +86,17 @@ Result<ModuleRef> parse_module_ref(const Json& wasm, std::string_view path) {
     return field_error(module_path, "is required (one of path, url or oci)");
   }
   if (module->is_string()) {
-    return field_error(module_path, "expected an object such as {path: hello.wasm}, {url: ..., sha256: ...} or {oci: registry/repo:tag}");
+    return field_error(module_path,
+                       "expected an object such as {path: hello.wasm}, {url: ..., sha256: ...} or "
+                       "{oci: registry/repo:tag}");
   }
   if (!module->is_object()) {
     return field_error(module_path, "expected an object, got " + json_type_name(*module));
   }
   int kinds = 0;
-  for (auto [key, kind] : {std::pair{"path", ModuleRef::Kind::Path}, std::pair{"url", ModuleRef::Kind::Url},
-                           std::pair{"oci", ModuleRef::Kind::Oci}}) {
+  for (auto [key, kind] :
+       {std::pair{"path", ModuleRef::Kind::Path}, std::pair{"url", ModuleRef::Kind::Url},
+        std::pair{"oci", ModuleRef::Kind::Oci}}) {
     auto value = optional_string(*module, key, module_path);
     if (!value) return value.error();
     if (value->has_value()) {
@@ -107,13 +115,15 @@ Result<ModuleRef> parse_module_ref(const Json& wasm, std::string_view path) {
   if (sha->has_value()) {
     std::string digest = **sha;
     if (digest.starts_with("sha256:")) digest = digest.substr(7);
-    bool hex = digest.size() == 64 && digest.find_first_not_of("0123456789abcdef") == std::string::npos;
+    bool hex =
+        digest.size() == 64 && digest.find_first_not_of("0123456789abcdef") == std::string::npos;
     if (!hex) return field_error(module_path + ".sha256", "expected 64 lowercase hex digits");
     ref.sha256 = digest;
   }
   if (ref.kind == ModuleRef::Kind::Url) {
     if (!ref.sha256) {
-      return field_error(module_path + ".sha256", "is required with url (the module's SHA-256 digest)");
+      return field_error(module_path + ".sha256",
+                         "is required with url (the module's SHA-256 digest)");
     }
     if (!ref.location.starts_with("https://") && !ref.location.starts_with("http://")) {
       return field_error(module_path + ".url", "must be an http:// or https:// URL");
@@ -122,15 +132,19 @@ Result<ModuleRef> parse_module_ref(const Json& wasm, std::string_view path) {
   auto policy = optional_string(*module, "pullPolicy", module_path);
   if (!policy) return policy.error();
   if (policy->has_value()) {
-    if (**policy == "Always") ref.pull_policy = PullPolicy::Always;
-    else if (**policy == "IfNotPresent") ref.pull_policy = PullPolicy::IfNotPresent;
-    else return field_error(module_path + ".pullPolicy", "expected Always or IfNotPresent");
+    if (**policy == "Always")
+      ref.pull_policy = PullPolicy::Always;
+    else if (**policy == "IfNotPresent")
+      ref.pull_policy = PullPolicy::IfNotPresent;
+    else
+      return field_error(module_path + ".pullPolicy", "expected Always or IfNotPresent");
   }
   return ref;
 }
 
 Result<WasmSpec> parse_wasm_spec(const Json& wasm, std::string_view path) {
-  if (!wasm.is_object()) return field_error(path, "expected an object, got " + json_type_name(wasm));
+  if (!wasm.is_object())
+    return field_error(path, "expected an object, got " + json_type_name(wasm));
   WasmSpec spec;
   auto module = parse_module_ref(wasm, path);
   if (!module) return module.error();
@@ -153,7 +167,8 @@ Result<WasmSpec> parse_wasm_spec(const Json& wasm, std::string_view path) {
   if (*env != nullptr) {
     for (const auto& [key, value] : (*env)->items()) {
       if (value.is_object() || value.is_array()) {
-        return field_error(std::string(path) + ".env." + key, "expected a string, got " + json_type_name(value));
+        return field_error(std::string(path) + ".env." + key,
+                           "expected a string, got " + json_type_name(value));
       }
       spec.env.emplace_back(key, render_value(value));
     }
@@ -185,11 +200,13 @@ Result<WasmSpec> parse_wasm_spec(const Json& wasm, std::string_view path) {
     if (l.contains("memory") && !l["memory"].is_null()) {
       auto memory = parse_quantity(render_value(l["memory"]));
       if (!memory) return memory.error().context(limits_path + ".memory");
-      if (*memory < 65536) return field_error(limits_path + ".memory", "must be at least 64Ki (one Wasm page)");
+      if (*memory < 65536)
+        return field_error(limits_path + ".memory", "must be at least 64Ki (one Wasm page)");
       spec.limits.memory_bytes = *memory;
     }
   }
-  static const std::set<std::string> kKnown = {"module", "image", "args", "env", "stdin", "permissions", "limits"};
+  static const std::set<std::string> kKnown = {"module", "image",       "args",  "env",
+                                               "stdin",  "permissions", "limits"};
   for (const auto& [key, value] : wasm.items()) {
     if (!kKnown.contains(key)) spec.plugin_options.emplace_back(key, value);
   }
@@ -212,7 +229,8 @@ std::string sha256_hex(std::string_view data) {
 }  // namespace
 
 Result<Template> parse_template(const Json& json, std::string_view path) {
-  if (!json.is_object()) return field_error(path, "expected an object, got " + json_type_name(json));
+  if (!json.is_object())
+    return field_error(path, "expected an object, got " + json_type_name(json));
   Template tmpl;
   auto name = optional_string(json, "name", path);
   if (!name) return name.error();
@@ -253,7 +271,8 @@ Result<Template> parse_template(const Json& json, std::string_view path) {
 }
 
 Result<ExecuteRequest> parse_execute_request(const Json& body) {
-  if (!body.is_object()) return field_error("body", "expected a JSON object, got " + json_type_name(body));
+  if (!body.is_object())
+    return field_error("body", "expected a JSON object, got " + json_type_name(body));
   ExecuteRequest request;
   auto workflow = optional_object(body, "workflow", "body");
   if (!workflow) return workflow.error();
@@ -261,9 +280,9 @@ Result<ExecuteRequest> parse_execute_request(const Json& body) {
     auto metadata = optional_object(**workflow, "metadata", "workflow");
     if (!metadata) return metadata.error();
     if (*metadata != nullptr) {
-      for (auto [key, target] : {std::pair{"name", &request.workflow.name},
-                                 std::pair{"namespace", &request.workflow.ns},
-                                 std::pair{"uid", &request.workflow.uid}}) {
+      for (auto [key, target] :
+           {std::pair{"name", &request.workflow.name}, std::pair{"namespace", &request.workflow.ns},
+            std::pair{"uid", &request.workflow.uid}}) {
         auto value = optional_string(**metadata, key, "workflow.metadata");
         if (!value) return value.error();
         *target = value->value_or("");

@@ -25,8 +25,8 @@ struct Parameter {
   std::string name;
   std::optional<std::string> value;
   std::optional<std::string> default_value;
-  std::optional<std::string> value_from_path;          // outputs: valueFrom.path
-  std::optional<std::string> value_from_default;       // outputs: valueFrom.default
+  std::optional<std::string> value_from_path;     // outputs: valueFrom.path
+  std::optional<std::string> value_from_default;  // outputs: valueFrom.default
 };
 
 enum class PullPolicy { IfNotPresent, Always };

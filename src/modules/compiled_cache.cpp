@@ -22,19 +22,23 @@ constexpr std::size_t kHeaderSize = sizeof kMagic + sizeof(std::uint64_t);
 
 }  // namespace
 
-CompiledCache::CompiledCache(const sandbox::Engine& engine, fs::path disk_dir, std::uint64_t memory_budget_bytes)
+CompiledCache::CompiledCache(const sandbox::Engine& engine, fs::path disk_dir,
+                             std::uint64_t memory_budget_bytes)
     : engine_(engine), disk_dir_(std::move(disk_dir)), memory_budget_(memory_budget_bytes) {
   if (!disk_dir_.empty()) disk_dir_ /= engine_.fingerprint();
 }
 
-fs::path CompiledCache::disk_path(const Digest& digest) const { return disk_dir_ / (digest.hex + ".cwasm"); }
+fs::path CompiledCache::disk_path(const Digest& digest) const {
+  return disk_dir_ / (digest.hex + ".cwasm");
+}
 
 CompiledCacheStats CompiledCache::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
 }
 
-Result<sandbox::CompiledModule> CompiledCache::get(const Digest& digest, const fs::path& wasm_file) {
+Result<sandbox::CompiledModule> CompiledCache::get(const Digest& digest,
+                                                   const fs::path& wasm_file) {
   std::shared_future<Result<sandbox::CompiledModule>> pending;
   std::promise<Result<sandbox::CompiledModule>> promise;
   {
@@ -76,7 +80,8 @@ void CompiledCache::remember(const Digest& digest, const sandbox::CompiledModule
   }
 }
 
-Result<sandbox::CompiledModule> CompiledCache::load_or_compile(const Digest& digest, const fs::path& wasm_file) {
+Result<sandbox::CompiledModule> CompiledCache::load_or_compile(const Digest& digest,
+                                                               const fs::path& wasm_file) {
   if (!disk_dir_.empty()) {
     if (auto loaded = load_from_disk(digest)) {
       std::lock_guard lock(mutex_);
@@ -108,13 +113,15 @@ std::optional<sandbox::CompiledModule> CompiledCache::load_from_disk(const Diges
     ++stats_.corrupt_entries;
     return std::nullopt;
   };
-  if (bytes->size() < kHeaderSize || std::memcmp(bytes->data(), kMagic, sizeof kMagic) != 0) return corrupt();
+  if (bytes->size() < kHeaderSize || std::memcmp(bytes->data(), kMagic, sizeof kMagic) != 0)
+    return corrupt();
   std::uint64_t checksum = 0;
   std::memcpy(&checksum, bytes->data() + sizeof kMagic, sizeof checksum);
   const char* payload = bytes->data() + kHeaderSize;
   const std::size_t payload_size = bytes->size() - kHeaderSize;
   if (XXH3_64bits(payload, payload_size) != checksum) return corrupt();
-  auto module = engine_.deserialize(std::span(reinterpret_cast<const std::uint8_t*>(payload), payload_size));
+  auto module =
+      engine_.deserialize(std::span(reinterpret_cast<const std::uint8_t*>(payload), payload_size));
   if (!module) return corrupt();
   return *module;
 }
@@ -127,13 +134,15 @@ void CompiledCache::store_on_disk(const Digest& digest, const sandbox::CompiledM
   if (ec) return;
   const fs::path final_path = disk_path(digest);
   fs::path temp = final_path;
-  temp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<std::uintptr_t>(&payload));
+  temp += ".tmp-" + std::to_string(::getpid()) + "-" +
+          std::to_string(reinterpret_cast<std::uintptr_t>(&payload));
   const std::uint64_t checksum = XXH3_64bits(payload->data(), payload->size());
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     out.write(kMagic, sizeof kMagic);
     out.write(reinterpret_cast<const char*>(&checksum), sizeof checksum);
-    out.write(reinterpret_cast<const char*>(payload->data()), static_cast<std::streamsize>(payload->size()));
+    out.write(reinterpret_cast<const char*>(payload->data()),
+              static_cast<std::streamsize>(payload->size()));
     out.flush();
     if (!out) {
       fs::remove(temp, ec);

@@ -38,7 +38,8 @@ class CompiledCache {
   std::filesystem::path disk_path(const Digest& digest) const;
 
  private:
-  Result<sandbox::CompiledModule> load_or_compile(const Digest& digest, const std::filesystem::path& wasm_file);
+  Result<sandbox::CompiledModule> load_or_compile(const Digest& digest,
+                                                  const std::filesystem::path& wasm_file);
   std::optional<sandbox::CompiledModule> load_from_disk(const Digest& digest);
   void store_on_disk(const Digest& digest, const sandbox::CompiledModule& module);
   void remember(const Digest& digest, const sandbox::CompiledModule& module);

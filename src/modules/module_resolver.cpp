@@ -2,7 +2,8 @@
 
 namespace wwp::modules {
 
-ModuleResolver::ModuleResolver(PathSource& paths, UrlSource& urls, OciFetcher* oci, CompiledCache& cache)
+ModuleResolver::ModuleResolver(PathSource& paths, UrlSource& urls, OciFetcher* oci,
+                               CompiledCache& cache)
     : paths_(paths), urls_(urls), oci_(oci), cache_(cache) {}
 
 Result<FetchedFile> ModuleResolver::fetch(const model::ModuleRef& ref) {
@@ -10,15 +11,16 @@ Result<FetchedFile> ModuleResolver::fetch(const model::ModuleRef& ref) {
     case model::ModuleRef::Kind::Path: {
       auto fetched = paths_.fetch(ref.location);
       if (fetched && ref.sha256 && fetched->digest.hex != *ref.sha256) {
-        return failed("module " + ref.location + ": digest mismatch: expected sha256:" + *ref.sha256 +
-                      ", got " + fetched->digest.str());
+        return failed("module " + ref.location + ": digest mismatch: expected sha256:" +
+                      *ref.sha256 + ", got " + fetched->digest.str());
       }
       return fetched;
     }
     case model::ModuleRef::Kind::Url:
       return urls_.fetch(ref.location, Digest{*ref.sha256});
     case model::ModuleRef::Kind::Oci:
-      if (oci_ == nullptr) return failed("module " + ref.location + ": OCI modules are not enabled in this plugin");
+      if (oci_ == nullptr)
+        return failed("module " + ref.location + ": OCI modules are not enabled in this plugin");
       return oci_->fetch(ref.location, ref.pull_policy.value_or(model::PullPolicy::IfNotPresent));
   }
   return failed("unknown module source");

@@ -19,7 +19,8 @@ Result<FetchedFile> PathSource::fetch(const std::string& relative) {
   if (ec) return failed("module directory " + module_dir_.string() + ": " + ec.message());
   const fs::path candidate = fs::weakly_canonical(root / fs::path(relative).relative_path(), ec);
   if (ec) return failed("module path " + relative + ": " + ec.message());
-  auto [root_end, ignored] = std::mismatch(root.begin(), root.end(), candidate.begin(), candidate.end());
+  auto [root_end, ignored] =
+      std::mismatch(root.begin(), root.end(), candidate.begin(), candidate.end());
   if (root_end != root.end() || fs::path(relative).is_absolute()) {
     return invalid("module path " + relative + " is outside the module directory");
   }
@@ -32,7 +33,8 @@ Result<FetchedFile> PathSource::fetch(const std::string& relative) {
                     st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec};
   {
     std::lock_guard lock(mutex_);
-    if (auto it = known_.find(candidate.string()); it != known_.end() && it->second.first == stamp) {
+    if (auto it = known_.find(candidate.string());
+        it != known_.end() && it->second.first == stamp) {
       return it->second.second;
     }
   }

@@ -63,13 +63,17 @@ Result<Ok> UrlSource::download(const std::string& url, const fs::path& into) {
   long status = 0;
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
   if (state.too_large) {
-    return limit_exceeded("module is larger than the limit of " + format_quantity(settings_.max_bytes));
+    return limit_exceeded("module is larger than the limit of " +
+                          format_quantity(settings_.max_bytes));
   }
   if (code != CURLE_OK) {
-    return transient(std::string("download failed: ") + (error[0] ? error : curl_easy_strerror(code)));
+    return transient(std::string("download failed: ") +
+                     (error[0] ? error : curl_easy_strerror(code)));
   }
-  if (status == 404 || status == 410) return not_found("module " + url + " not found (HTTP " + std::to_string(status) + ")");
-  if (status == 429 || status >= 500) return transient("download failed: HTTP " + std::to_string(status));
+  if (status == 404 || status == 410)
+    return not_found("module " + url + " not found (HTTP " + std::to_string(status) + ")");
+  if (status == 429 || status >= 500)
+    return transient("download failed: HTTP " + std::to_string(status));
   if (status >= 400) return failed("download failed: HTTP " + std::to_string(status));
   if (std::fflush(out.get()) != 0) return failed("cannot write " + into.string());
   return Ok{};

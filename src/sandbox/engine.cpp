@@ -105,8 +105,11 @@ Result<CompiledModule> Engine::compile(std::span<const std::uint8_t> wasm) const
   static constexpr std::uint8_t kMagic[4] = {0, 'a', 's', 'm'};
   if (wasm.size() >= 4 && !std::equal(kMagic, kMagic + 4, wasm.begin())) {
     // Not a binary module: accept the text format, which module authors use for small tests.
-    auto binary = wasmtime::wat2wasm(std::string_view(reinterpret_cast<const char*>(wasm.data()), wasm.size()));
-    if (!binary) return failed("invalid Wasm module: not a binary module, and not valid WAT: " + binary.err().message());
+    auto binary = wasmtime::wat2wasm(
+        std::string_view(reinterpret_cast<const char*>(wasm.data()), wasm.size()));
+    if (!binary)
+      return failed("invalid Wasm module: not a binary module, and not valid WAT: " +
+                    binary.err().message());
     std::vector<std::uint8_t> bytes = binary.ok();
     return compile(bytes);
   }

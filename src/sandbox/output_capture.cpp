@@ -25,7 +25,8 @@ bool append(CapturedOutput& output, int fd, const char* data, std::size_t length
   std::string& sink = fd == 1 ? output.stdout_data : output.stderr_data;
   const std::uint64_t cap = fd == 1 ? output.stdout_cap : output.stderr_cap;
   if (sink.size() + length > cap) {
-    output.limit_hit = std::string(fd == 1 ? "stdout" : "stderr") + " limit " + format_quantity(cap) + " exceeded";
+    output.limit_hit =
+        std::string(fd == 1 ? "stdout" : "stderr") + " limit " + format_quantity(cap) + " exceeded";
     return false;
   }
   sink.append(data, length);
@@ -49,7 +50,8 @@ void define_captured_fd_write(wasmtime::Linker& linker) {
         if (fd != 1 && fd != 2) return kErrnoBadf;
         auto& output = *std::any_cast<CapturedOutput*>(wasmtime::Store::Context(caller).get_data());
         auto memory_export = caller.get_export("memory");
-        if (!memory_export || !std::holds_alternative<wasmtime::Memory>(*memory_export)) return kErrnoBadf;
+        if (!memory_export || !std::holds_alternative<wasmtime::Memory>(*memory_export))
+          return kErrnoBadf;
         auto memory = std::get<wasmtime::Memory>(*memory_export).data(caller);
         const std::uint64_t size = memory.size();
         const auto base = static_cast<std::uint32_t>(iovs);

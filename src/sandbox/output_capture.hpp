@@ -3,7 +3,8 @@
 //   cheaper per step than Wasmtime's custom-stream callbacks (docs/benchmarks.md). Only fds 1 and
 //   2 can exist for them; anything else is EBADF. A write past the cap traps.
 // - Modules with files keep WASI's own fd_write (file writes need it) and capture through the
-//   custom-stream callbacks; a write past the cap fails with EFBIG and the step fails naming the cap.
+//   custom-stream callbacks; a write past the cap fails with EFBIG and the step fails naming the
+//   cap.
 #pragma once
 
 #include <cstdint>

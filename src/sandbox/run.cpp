@@ -17,7 +17,8 @@ std::string describe_trap(const wasmtime::Trap& trap) {
   // Wasmtime's message already carries a backtrace when one was captured; keep it short.
   if (auto pos = message.find("\nwasm backtrace:"); pos != std::string::npos) {
     std::size_t end = pos;
-    for (std::size_t line = 0; line <= kBacktraceFrames * 2 + 1 && end != std::string::npos; ++line) {
+    for (std::size_t line = 0; line <= kBacktraceFrames * 2 + 1 && end != std::string::npos;
+         ++line) {
       end = message.find('\n', end + 1);
     }
     if (end != std::string::npos) message = message.substr(0, end) + "\n    ...";
@@ -54,7 +55,8 @@ std::uint64_t memory_size(wasmtime::Store& store, wasmtime::Instance& instance) 
 Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const RunSpec& spec) {
   Engine::Impl& impl = engine.impl();
   if (!module.has_start()) {
-    return failed("module has no _start function: build it as a WASI command (a program with main)");
+    return failed(
+        "module has no _start function: build it as a WASI command (a program with main)");
   }
   if (spec.limits.memory_bytes > impl.settings.max_memory_bytes) {
     return limit_exceeded("memory limit " + format_quantity(spec.limits.memory_bytes) +
@@ -86,7 +88,8 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     return failed("cannot configure WASI: " + set.err().message());
   }
   const auto tick = impl.settings.epoch_tick.count();
-  store.context().set_epoch_deadline(static_cast<std::uint64_t>((spec.limits.timeout.count() + tick - 1) / tick + 1));
+  store.context().set_epoch_deadline(
+      static_cast<std::uint64_t>((spec.limits.timeout.count() + tick - 1) / tick + 1));
 
   RunOutcome outcome;
   auto finish = [&](RunOutcome::End end) {

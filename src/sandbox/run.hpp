@@ -34,10 +34,10 @@ struct RunSpec {
 
 struct RunOutcome {
   enum class End {
-    Exited,         // _start returned or proc_exit was called; see exit_code
-    Trapped,        // a Wasm trap (unreachable, out-of-bounds, stack overflow...)
-    TimedOut,       // limits.timeout elapsed
-    OutputLimit,    // stdout or stderr exceeded its cap
+    Exited,       // _start returned or proc_exit was called; see exit_code
+    Trapped,      // a Wasm trap (unreachable, out-of-bounds, stack overflow...)
+    TimedOut,     // limits.timeout elapsed
+    OutputLimit,  // stdout or stderr exceeded its cap
   };
   End end = End::Exited;
   int exit_code = 0;

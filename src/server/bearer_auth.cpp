@@ -9,11 +9,13 @@ namespace wwp::server {
 Result<BearerAuth> BearerAuth::from_file(const std::filesystem::path& token_file) {
   auto content = read_file(token_file, 64 * 1024);
   if (!content) {
-    return failed("cannot read the token file " + token_file.string() + " (" + content.error().message +
+    return failed("cannot read the token file " + token_file.string() + " (" +
+                  content.error().message +
                   "); pass --insecure-no-token to run without authentication");
   }
   std::string token = std::move(*content);
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+    token.pop_back();
   if (token.empty()) return failed("the token file " + token_file.string() + " is empty");
   BearerAuth auth;
   auth.token_ = std::move(token);

@@ -11,7 +11,8 @@ void Step::finish(Result<model::NodeResult> result) {
   done_.notify_all();
 }
 
-std::optional<Result<model::NodeResult>> Step::wait_until(std::chrono::steady_clock::time_point deadline) {
+std::optional<Result<model::NodeResult>> Step::wait_until(
+    std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   done_.wait_until(lock, deadline, [this] { return result_.has_value(); });
   return result_;

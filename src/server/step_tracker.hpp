@@ -24,7 +24,8 @@ class Step {
   // An Error result is transient (the agent is told 503 and will call again).
   void finish(Result<model::NodeResult> result);
   // Waits until the step is done or `deadline`; returns the result if done.
-  std::optional<Result<model::NodeResult>> wait_until(std::chrono::steady_clock::time_point deadline);
+  std::optional<Result<model::NodeResult>> wait_until(
+      std::chrono::steady_clock::time_point deadline);
   std::chrono::steady_clock::time_point started() const { return started_; }
   std::optional<std::chrono::steady_clock::time_point> finished_at() const;
 

@@ -16,14 +16,19 @@ TEST(Artifacts, WasmStepConsumesAndProducesArgoArtifacts) {
   auto settings = s3::settings_for(server, dir, "argo");
   s3::write_file(dir.path() / "in" / "message.txt", "hello from a container\n");
   ASSERT_EQ(s3::run("tar -czf " + s3::quote((dir.path() / "in.tgz").string()) + " -C " +
-                    s3::quote((dir.path() / "in").string()) + " message.txt").status, 0);
+                    s3::quote((dir.path() / "in").string()) + " message.txt")
+                .status,
+            0);
   server.put(dir.path() / "in.tgz", "argo", "earlier-step/message.tgz");
 
   PluginProcess plugin({"--artifact-repository", settings.repository_config->string(),
                         "--artifact-secrets-dir", settings.secrets_dir->string()});
   Json tmpl = wasm_template("upper.wasm", {{"args", {"/tmp/in.txt", "/tmp/out.txt"}}});
   tmpl["name"] = "shout";
-  tmpl["inputs"] = {{"artifacts", {{{"name", "message"}, {"path", "/tmp/in.txt"}, {"s3", {{"key", "earlier-step/message.tgz"}}}}}}};
+  tmpl["inputs"] = {{"artifacts",
+                     {{{"name", "message"},
+                       {"path", "/tmp/in.txt"},
+                       {"s3", {{"key", "earlier-step/message.tgz"}}}}}}};
   tmpl["outputs"] = {{"artifacts", {{{"name", "shouted"}, {"path", "/tmp/out.txt"}}}}};
   auto reply = plugin.execute(tmpl);
   ASSERT_EQ(reply.status, 200) << reply.raw;
@@ -38,13 +43,18 @@ TEST(Artifacts, WasmStepConsumesAndProducesArgoArtifacts) {
   auto fetched = server.get("argo", key, dir.path() / "out.tgz");
   ASSERT_TRUE(fetched.has_value()) << key;
   std::filesystem::create_directories(dir.path() / "out");
-  ASSERT_EQ(s3::run("tar -xzf " + s3::quote(fetched->string()) + " -C " + s3::quote((dir.path() / "out").string())).status, 0);
+  ASSERT_EQ(s3::run("tar -xzf " + s3::quote(fetched->string()) + " -C " +
+                    s3::quote((dir.path() / "out").string()))
+                .status,
+            0);
   EXPECT_EQ(s3::read_file(dir.path() / "out" / "out.txt"), "HELLO FROM A CONTAINER\n");
 
   tmpl["inputs"]["artifacts"][0]["s3"]["key"] = "nowhere/missing.tgz";
   auto missing = plugin.execute(tmpl);
   EXPECT_EQ(missing.body["node"]["phase"], "Failed");
-  EXPECT_NE(missing.raw.find("input artifact message not found at s3://argo/nowhere/missing.tgz"), std::string::npos) << missing.raw;
+  EXPECT_NE(missing.raw.find("input artifact message not found at s3://argo/nowhere/missing.tgz"),
+            std::string::npos)
+      << missing.raw;
   server.stop();
   auto down = plugin.execute(tmpl);
   EXPECT_EQ(down.status, 503) << down.raw;

@@ -48,9 +48,12 @@ TEST_F(Execute, ArgsAreSubstitutedFromInputParameters) {
 }
 
 TEST_F(Execute, ArgsEnvAndStdinReachTheModuleAndNothingElseDoes) {
-  Json tmpl = wasm_template("stdin_env.wasm", {{"args", {"one", "two words"}}, {"env", {{"COLOR", "blue"}}}, {"stdin", "piped"}});
+  Json tmpl = wasm_template(
+      "stdin_env.wasm",
+      {{"args", {"one", "two words"}}, {"env", {{"COLOR", "blue"}}}, {"stdin", "piped"}});
   Json node = node_of(plugin->execute(tmpl));
-  EXPECT_EQ(node["outputs"]["result"], "arg1=one\narg2=two words\nCOLOR=blue\nHOME=(unset)\nstdin=piped");
+  EXPECT_EQ(node["outputs"]["result"],
+            "arg1=one\narg2=two words\nCOLOR=blue\nHOME=(unset)\nstdin=piped");
 }
 
 TEST_F(Execute, GoProgramRuns) {
@@ -67,7 +70,8 @@ TEST_F(Execute, TemplateOfAnotherPluginGetsEmptyObject) {
 }
 
 TEST_F(Execute, WrongOrMissingTokenIsForbidden) {
-  Json body = {{"workflow", {{"metadata", {{"name", "w"}}}}}, {"template", wasm_template("hello.wasm")}};
+  Json body = {{"workflow", {{"metadata", {{"name", "w"}}}}},
+               {"template", wasm_template("hello.wasm")}};
   EXPECT_EQ(plugin->post(body.dump(), "Bearer wrong").status, 403);
   EXPECT_EQ(plugin->post(body.dump(), "").status, 403);
 }
@@ -106,21 +110,26 @@ TEST_F(Execute, TrapFailsWithBacktrace) {
 }
 
 TEST_F(Execute, InfiniteLoopHitsTheTimeout) {
-  Json node = node_of(plugin->execute(wasm_template("loop.wasm", {{"limits", {{"timeout", "1s"}}}})));
+  Json node =
+      node_of(plugin->execute(wasm_template("loop.wasm", {{"limits", {{"timeout", "1s"}}}})));
   EXPECT_EQ(node["phase"], "Failed");
   EXPECT_EQ(message_of(node), "timeout 1s exceeded");
 }
 
 TEST_F(Execute, MemoryBombHitsTheMemoryLimit) {
-  Json node = node_of(plugin->execute(wasm_template("membomb.wasm", {{"limits", {{"memory", "32Mi"}}}})));
+  Json node =
+      node_of(plugin->execute(wasm_template("membomb.wasm", {{"limits", {{"memory", "32Mi"}}}})));
   EXPECT_EQ(node["phase"], "Failed");
   EXPECT_NE(message_of(node).find("memory limit 32Mi"), std::string::npos) << node.dump();
 }
 
 TEST_F(Execute, MemoryLimitAboveTheMaximumIsRefused) {
-  Json node = node_of(plugin->execute(wasm_template("hello.wasm", {{"limits", {{"memory", "64Gi"}}}})));
+  Json node =
+      node_of(plugin->execute(wasm_template("hello.wasm", {{"limits", {{"memory", "64Gi"}}}})));
   EXPECT_EQ(node["phase"], "Failed");
-  EXPECT_NE(message_of(node).find("memory limit 64Gi is above the plugin's maximum"), std::string::npos) << node.dump();
+  EXPECT_NE(message_of(node).find("memory limit 64Gi is above the plugin's maximum"),
+            std::string::npos)
+      << node.dump();
 }
 
 TEST_F(Execute, StdoutFloodHitsTheOutputCap) {
@@ -137,7 +146,9 @@ TEST_F(Execute, GarbageResultJsonFailsTheStep) {
 
 TEST_F(Execute, EarlierAbiModuleGetsInputJsonAndReturnsResultJson) {
   Json tmpl = wasm_template("legacy_echo.wasm", {{"greeting", "hi"}});
-  tmpl["inputs"] = {{"parameters", {{{"name", "text"}, {"value", "Hello World"}}, {{"name", "n"}, {"value", "3"}}}}};
+  tmpl["inputs"] = {
+      {"parameters",
+       {{{"name", "text"}, {"value", "Hello World"}}, {{"name", "n"}, {"value", "3"}}}}};
   Json node = node_of(plugin->execute(tmpl));
   EXPECT_EQ(node["phase"], "Succeeded") << node.dump();
   EXPECT_EQ(message_of(node), "echoed 2 parameters");
@@ -157,11 +168,13 @@ TEST_F(Execute, EarlierAbiModuleCanFailTheStep) {
 }
 
 TEST_F(Execute, OutputParametersAreReadFromDeclaredPaths) {
-  Json tmpl = wasm_template("write_outputs.wasm", {{"args", {"from args"}}, {"env", {{"GREETING", "hey"}}}});
+  Json tmpl = wasm_template("write_outputs.wasm",
+                            {{"args", {"from args"}}, {"env", {{"GREETING", "hey"}}}});
   tmpl["outputs"] = {{"parameters",
                       {{{"name", "message"}, {"valueFrom", {{"path", "/tmp/message.txt"}}}},
                        {{"name", "greeting"}, {"valueFrom", {{"path", "/tmp/greeting.txt"}}}},
-                       {{"name", "missing"}, {"valueFrom", {{"path", "/tmp/none.txt"}, {"default", "fallback"}}}}}}};
+                       {{"name", "missing"},
+                        {"valueFrom", {{"path", "/tmp/none.txt"}, {"default", "fallback"}}}}}}};
   Json node = node_of(plugin->execute(tmpl));
   EXPECT_EQ(node["phase"], "Succeeded") << node.dump();
   EXPECT_EQ(node["outputs"]["parameters"][0]["value"], "from args");
@@ -171,17 +184,21 @@ TEST_F(Execute, OutputParametersAreReadFromDeclaredPaths) {
 
 TEST_F(Execute, MissingOutputWithoutDefaultFailsNamingIt) {
   Json tmpl = wasm_template("hello.wasm");
-  tmpl["outputs"] = {{"parameters", {{{"name", "nothing"}, {"valueFrom", {{"path", "/tmp/nothing"}}}}}}};
+  tmpl["outputs"] = {
+      {"parameters", {{{"name", "nothing"}, {"valueFrom", {{"path", "/tmp/nothing"}}}}}}};
   Json node = node_of(plugin->execute(tmpl));
   EXPECT_EQ(node["phase"], "Failed");
-  EXPECT_EQ(message_of(node), "output parameter nothing: /tmp/nothing was not written by the module and no default is set");
+  EXPECT_EQ(
+      message_of(node),
+      "output parameter nothing: /tmp/nothing was not written by the module and no default is set");
 }
 
 TEST_F(Execute, ModuleCannotLeaveItsSandbox) {
   Json tmpl = wasm_template("escape.wasm");
-  tmpl["outputs"] = {{"parameters",
-                      {{{"name", "leak"}, {"valueFrom", {{"path", "/tmp/leak.txt"}, {"default", "none"}}}},
-                       {{"name", "leak2"}, {"valueFrom", {{"path", "/tmp/leak2.txt"}, {"default", "none"}}}}}}};
+  tmpl["outputs"] = {
+      {"parameters",
+       {{{"name", "leak"}, {"valueFrom", {{"path", "/tmp/leak.txt"}, {"default", "none"}}}},
+        {{"name", "leak2"}, {"valueFrom", {{"path", "/tmp/leak2.txt"}, {"default", "none"}}}}}}};
   Json node = node_of(plugin->execute(tmpl));
   const std::string result = node["outputs"].value("result", "");
   EXPECT_EQ(result.find("OPENED"), std::string::npos) << result;
@@ -191,11 +208,14 @@ TEST_F(Execute, ModuleCannotLeaveItsSandbox) {
 TEST_F(Execute, BadModuleReferencesFailTheStep) {
   Json outside = node_of(plugin->execute(wasm_template("../../etc/passwd")));
   EXPECT_EQ(outside["phase"], "Failed");
-  EXPECT_NE(message_of(outside).find("outside the module directory"), std::string::npos) << outside.dump();
+  EXPECT_NE(message_of(outside).find("outside the module directory"), std::string::npos)
+      << outside.dump();
   Json missing = node_of(plugin->execute(wasm_template("nope.wasm")));
   EXPECT_EQ(missing["phase"], "Failed");
-  EXPECT_NE(message_of(missing).find("module nope.wasm not found"), std::string::npos) << missing.dump();
-  Json oci = node_of(plugin->execute({{"name", "o"}, {"plugin", {{"wasm", {{"module", {{"oci", "127.0.0.1:1/none:1"}}}}}}}}));
+  EXPECT_NE(message_of(missing).find("module nope.wasm not found"), std::string::npos)
+      << missing.dump();
+  Json oci = node_of(plugin->execute(
+      {{"name", "o"}, {"plugin", {{"wasm", {{"module", {{"oci", "127.0.0.1:1/none:1"}}}}}}}}));
   EXPECT_NE(oci["phase"], "Succeeded");
 }
 
@@ -206,7 +226,9 @@ TEST_F(Execute, SixteenConcurrentStepsAllSucceed) {
     threads.emplace_back([&, i] {
       Json tmpl = wasm_template("greet.wasm", {{"args", {"n" + std::to_string(i)}}});
       auto reply = plugin->execute(tmpl, "uid-c" + std::to_string(i));
-      if (reply.status == 200 && reply.body["node"]["outputs"]["result"] == "Hello, n" + std::to_string(i) + "!") ++succeeded;
+      if (reply.status == 200 &&
+          reply.body["node"]["outputs"]["result"] == "Hello, n" + std::to_string(i) + "!")
+        ++succeeded;
     });
   }
   for (auto& t : threads) t.join();
@@ -224,13 +246,17 @@ TEST_F(Execute, SandboxDirectoriesAreRemoved) {
 TEST(ExecuteModules, InvalidWasmAndMissingImportsFailCleanly) {
   const auto dir = fresh_temp_dir("badmods");
   std::ofstream(dir / "garbage.wasm") << "\0asm this is not wasm";
-  std::ofstream(dir / "imports.wat") << R"((module (import "env" "missing" (func)) (func (export "_start"))))";
+  std::ofstream(dir / "imports.wat")
+      << R"((module (import "env" "missing" (func)) (func (export "_start"))))";
   PluginProcess plugin({"--module-dir", dir.string()});
   auto garbage = plugin.execute(wasm_template("garbage.wasm"));
   EXPECT_EQ(garbage.body["node"]["phase"], "Failed");
-  EXPECT_NE(garbage.body["node"]["message"].get<std::string>().find("invalid Wasm module"), std::string::npos);
+  EXPECT_NE(garbage.body["node"]["message"].get<std::string>().find("invalid Wasm module"),
+            std::string::npos);
   auto imports = plugin.execute(wasm_template("imports.wat"));
   EXPECT_EQ(imports.body["node"]["phase"], "Failed");
-  EXPECT_NE(imports.body["node"]["message"].get<std::string>().find("env::missing"), std::string::npos) << imports.raw;
+  EXPECT_NE(imports.body["node"]["message"].get<std::string>().find("env::missing"),
+            std::string::npos)
+      << imports.raw;
   std::filesystem::remove_all(dir);
 }

@@ -15,7 +15,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Json sleep_template(const std::string& seconds) { return wasm_template("sleep.wasm", {{"args", {seconds}}}); }
+Json sleep_template(const std::string& seconds) {
+  return wasm_template("sleep.wasm", {{"args", {seconds}}});
+}
 
 std::string read_all(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -45,7 +47,8 @@ TEST(Lifecycle, LongStepAnswersRunningThenTheResultOnALaterCall) {
 }
 
 TEST(Lifecycle, FullQueueAnswers503) {
-  PluginProcess plugin({"--max-concurrency", "1", "--queue-capacity", "1", "--requeue-wait", "200ms"});
+  PluginProcess plugin(
+      {"--max-concurrency", "1", "--queue-capacity", "1", "--requeue-wait", "200ms"});
   EXPECT_EQ(plugin.execute(sleep_template("2"), "a").body["node"]["phase"], "Running");  // running
   EXPECT_EQ(plugin.execute(sleep_template("2"), "b").body["node"]["phase"], "Running");  // queued
   auto refused = plugin.execute(sleep_template("2"), "c");

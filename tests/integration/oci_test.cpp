@@ -28,16 +28,19 @@ TEST(Oci, PushedModuleRunsByReference) {
   registry.start();
   const std::string ref = registry.host() + "/demo/greet:1.0";
   const auto cache = fresh_temp_dir("oci-cli-cache");
-  const std::string common = " --insecure-oci-registries " + registry.host() + " --fs-cache-dir " + cache.string();
+  const std::string common =
+      " --insecure-oci-registries " + registry.host() + " --fs-cache-dir " + cache.string();
   int code = 0;
-  std::string pushed = cli("push " + (module_dir() / "greet.wasm").string() + " " + ref + common, &code);
+  std::string pushed =
+      cli("push " + (module_dir() / "greet.wasm").string() + " " + ref + common, &code);
   ASSERT_EQ(code, 0) << pushed;
   std::string inspected = cli("inspect " + ref + common, &code);
   ASSERT_EQ(code, 0) << inspected;
   EXPECT_NE(inspected.find("application/wasm"), std::string::npos) << inspected;
 
   PluginProcess plugin({"--insecure-oci-registries", registry.host()});
-  Json tmpl = {{"name", "greet"}, {"plugin", {{"wasm", {{"module", {{"oci", ref}}}, {"args", {"OCI"}}}}}}};
+  Json tmpl = {{"name", "greet"},
+               {"plugin", {{"wasm", {{"module", {{"oci", ref}}}, {"args", {"OCI"}}}}}}};
   auto reply = plugin.execute(tmpl);
   ASSERT_EQ(reply.status, 200) << reply.raw;
   EXPECT_EQ(reply.body["node"]["outputs"]["result"], "Hello, OCI!") << reply.raw;

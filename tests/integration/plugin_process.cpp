@@ -49,11 +49,16 @@ PluginProcess::PluginProcess(std::vector<std::string> extra_args, fs::path cache
   cache_dir_ = cache_dir.empty() ? dir_ / "cache" : cache_dir;
   std::ofstream(dir_ / "token") << token_ << "\n";
   port_ = free_port();
-  std::vector<std::string> args = {plugin_binary().string(), "serve",
-                                   "--port", std::to_string(port_),
-                                   "--module-dir", module_dir().string(),
-                                   "--fs-cache-dir", cache_dir_.string(),
-                                   "--token-file", (dir_ / "token").string()};
+  std::vector<std::string> args = {plugin_binary().string(),
+                                   "serve",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--module-dir",
+                                   module_dir().string(),
+                                   "--fs-cache-dir",
+                                   cache_dir_.string(),
+                                   "--token-file",
+                                   (dir_ / "token").string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -61,8 +66,10 @@ PluginProcess::PluginProcess(std::vector<std::string> extra_args, fs::path cache
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   const std::string log_path = (dir_ / "plugin.log").string();
-  posix_spawn_file_actions_addopen(&actions, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
   if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
     throw std::runtime_error("cannot start " + args[0]);
   }
@@ -104,7 +111,8 @@ std::string PluginProcess::log() const {
   return s.str();
 }
 
-PluginProcess::Reply PluginProcess::post(const std::string& body, const std::string& authorization) const {
+PluginProcess::Reply PluginProcess::post(const std::string& body,
+                                         const std::string& authorization) const {
   httplib::Client client("127.0.0.1", port_);
   client.set_read_timeout(60, 0);
   httplib::Headers headers;
@@ -119,9 +127,12 @@ PluginProcess::Reply PluginProcess::post(const std::string& body, const std::str
   return reply;
 }
 
-PluginProcess::Reply PluginProcess::execute(const Json& tmpl, const std::string& workflow_uid) const {
-  Json body = {{"workflow", {{"metadata", {{"name", "wf-test"}, {"namespace", "argo"}, {"uid", workflow_uid}}}}},
-               {"template", tmpl}};
+PluginProcess::Reply PluginProcess::execute(const Json& tmpl,
+                                            const std::string& workflow_uid) const {
+  Json body = {
+      {"workflow",
+       {{"metadata", {{"name", "wf-test"}, {"namespace", "argo"}, {"uid", workflow_uid}}}}},
+      {"template", tmpl}};
   return post(body.dump(), "Bearer " + token_);
 }
 

@@ -13,7 +13,7 @@ namespace wwp::testing {
 
 using Json = nlohmann::json;
 
-std::filesystem::path module_dir();   // where the build put the test modules
+std::filesystem::path module_dir();  // where the build put the test modules
 std::filesystem::path plugin_binary();
 std::filesystem::path fresh_temp_dir(const std::string& name);
 int free_port();

@@ -17,8 +17,9 @@ struct Ran {
 };
 
 Ran run(const std::string& args) {
-  const std::string command = plugin_binary().string() + " run --module-dir " + module_dir().string() +
-                              " --fs-cache-dir " + fresh_temp_dir("run-cache").string() + " " + args + " 2>/dev/null";
+  const std::string command = plugin_binary().string() + " run --module-dir " +
+                              module_dir().string() + " --fs-cache-dir " +
+                              fresh_temp_dir("run-cache").string() + " " + args + " 2>/dev/null";
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string out;
   std::array<char, 4096> buffer;
@@ -58,13 +59,15 @@ spec:
   EXPECT_EQ(json["node"]["phase"], "Succeeded");
   EXPECT_EQ(json["node"]["outputs"]["result"], "Hello, Ada!");
   auto defaulted = run((dir / "wf.yaml").string());
-  EXPECT_EQ(Json::parse(defaulted.stdout_text)["node"]["outputs"]["result"], "Hello, default-person!");
+  EXPECT_EQ(Json::parse(defaulted.stdout_text)["node"]["outputs"]["result"],
+            "Hello, default-person!");
   std::filesystem::remove_all(dir);
 }
 
 TEST(RunCommand, FailingStepExitsNonZeroAndPrintsTheNode) {
   const auto dir = fresh_temp_dir("run-fail");
-  std::ofstream(dir / "t.json") << R"({"name":"f","plugin":{"wasm":{"module":{"path":"exit3.wasm"}}}})";
+  std::ofstream(dir / "t.json")
+      << R"({"name":"f","plugin":{"wasm":{"module":{"path":"exit3.wasm"}}}})";
   auto ran = run((dir / "t.json").string());
   EXPECT_EQ(ran.exit_code, 1);
   EXPECT_EQ(Json::parse(ran.stdout_text)["node"]["outputs"]["exitCode"], "3");

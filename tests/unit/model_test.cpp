@@ -24,8 +24,9 @@ std::string error_of(const Json& body) {
 }  // namespace
 
 TEST(ExecuteRequest, TemplateOfAnotherPluginIsNotOurs) {
-  auto parsed = parse_execute_request(Json{{"workflow", {{"metadata", {{"name", "wf"}}}}},
-                                           {"template", {{"name", "x"}, {"plugin", {{"slack", {{"text", "hi"}}}}}}}});
+  auto parsed = parse_execute_request(
+      Json{{"workflow", {{"metadata", {{"name", "wf"}}}}},
+           {"template", {{"name", "x"}, {"plugin", {{"slack", {{"text", "hi"}}}}}}}});
   ASSERT_TRUE(parsed.ok());
   EXPECT_FALSE(parsed->tmpl.has_value());
 }
@@ -38,7 +39,8 @@ TEST(ExecuteRequest, ParsesModuleArgsEnvLimitsAndOptions) {
                {"greeting", "hi"}};
   Json body = request_with(wasm);
   body["template"]["inputs"] = {{"parameters", {{{"name", "name"}, {"value", "Argo"}}}}};
-  body["template"]["outputs"] = {{"parameters", {{{"name", "out"}, {"valueFrom", {{"path", "/tmp/out"}, {"default", "d"}}}}}}};
+  body["template"]["outputs"] = {
+      {"parameters", {{{"name", "out"}, {"valueFrom", {{"path", "/tmp/out"}, {"default", "d"}}}}}}};
   auto parsed = parse_execute_request(body);
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   const Template& t = *parsed->tmpl;
@@ -72,8 +74,9 @@ TEST(ExecuteRequest, ErrorsNameTheField) {
             "template.plugin.wasm.args: expected a list, got string");
   EXPECT_EQ(error_of(request_with({{"args", {"x"}}})),
             "template.plugin.wasm.module: is required (one of path, url or oci)");
-  EXPECT_EQ(error_of(request_with({{"module", {{"url", "https://example.com/m.wasm"}}}})),
-            "template.plugin.wasm.module.sha256: is required with url (the module's SHA-256 digest)");
+  EXPECT_EQ(
+      error_of(request_with({{"module", {{"url", "https://example.com/m.wasm"}}}})),
+      "template.plugin.wasm.module.sha256: is required with url (the module's SHA-256 digest)");
   EXPECT_EQ(error_of(request_with({{"module", {{"path", "a"}, {"oci", "b"}}}})),
             "template.plugin.wasm.module: give only one of path, url or oci");
   EXPECT_NE(error_of(request_with({{"module", {{"path", "a"}}}, {"limits", {{"timeout", "soon"}}}}))
@@ -101,8 +104,10 @@ TEST(Substitute, InputsAndWorkflowFields) {
   t.input_parameters.push_back({"who", "Argo", std::nullopt, std::nullopt, std::nullopt});
   t.input_parameters.push_back({"n", std::nullopt, "7", std::nullopt, std::nullopt});
   WorkflowMeta wf{"wf-1", "ns", "u"};
-  EXPECT_EQ(substitute("hi {{inputs.parameters.who}} {{ inputs.parameters.n }} in {{workflow.name}}", t, wf),
-            "hi Argo 7 in wf-1");
+  EXPECT_EQ(
+      substitute("hi {{inputs.parameters.who}} {{ inputs.parameters.n }} in {{workflow.name}}", t,
+                 wf),
+      "hi Argo 7 in wf-1");
   EXPECT_EQ(substitute("{{steps.x.outputs.result}}", t, wf), "{{steps.x.outputs.result}}");
   EXPECT_EQ(substitute("unclosed {{", t, wf), "unclosed {{");
 }

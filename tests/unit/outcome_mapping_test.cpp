@@ -41,7 +41,8 @@ TEST(MapOutcome, LimitsNameThemselves) {
   outcome.message = "wasm trap: unreachable";
   outcome.memory_bytes = 32 << 20;
   auto node = map_outcome(outcome, std::nullopt, 32 << 20);
-  EXPECT_EQ(node.message, "module trapped: wasm trap: unreachable (linear memory reached the memory limit 32Mi)");
+  EXPECT_EQ(node.message,
+            "module trapped: wasm trap: unreachable (linear memory reached the memory limit 32Mi)");
   EXPECT_FALSE(node.outputs.exit_code.has_value());
 }
 

@@ -22,16 +22,21 @@ std::string writer_wat(int fd, const std::string& text, std::size_t length, int 
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (memory (export "memory") 1)
-  (data (i32.const 16) ")" + text + R"(")
+  (data (i32.const 16) ")" +
+         text + R"(")
   (func (export "_start") (local $i i32)
     (i32.store (i32.const 0) (i32.const 16))
-    (i32.store (i32.const 4) (i32.const )" + std::to_string(length) + R"())
+    (i32.store (i32.const 4) (i32.const )" +
+         std::to_string(length) + R"())
     (block $done (loop $again
-      (br_if $done (i32.ge_s (local.get $i) (i32.const )" + std::to_string(times) + R"()))
-      (drop (call $fd_write (i32.const )" + std::to_string(fd) + R"() (i32.const 0) (i32.const 1) (i32.const 8)))
+      (br_if $done (i32.ge_s (local.get $i) (i32.const )" +
+         std::to_string(times) + R"()))
+      (drop (call $fd_write (i32.const )" +
+         std::to_string(fd) + R"() (i32.const 0) (i32.const 1) (i32.const 8)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $again)))
-    (call $proc_exit (i32.const )" + std::to_string(code) + R"())))
+    (call $proc_exit (i32.const )" +
+         std::to_string(code) + R"())))
 )";
 }
 
@@ -113,10 +118,13 @@ TEST_F(SandboxTest, StartupErrorsAreErrors) {
   auto no_start = engine->compile(bytes("(module)"));
   ASSERT_TRUE(no_start.ok());
   sandbox::RunSpec spec;
-  EXPECT_NE(sandbox::run(*engine, *no_start, spec).error().message.find("no _start"), std::string::npos);
-  auto missing = engine->compile(bytes(R"((module (import "env" "nope" (func)) (func (export "_start"))))"));
+  EXPECT_NE(sandbox::run(*engine, *no_start, spec).error().message.find("no _start"),
+            std::string::npos);
+  auto missing =
+      engine->compile(bytes(R"((module (import "env" "nope" (func)) (func (export "_start"))))"));
   ASSERT_TRUE(missing.ok());
-  EXPECT_NE(sandbox::run(*engine, *missing, spec).error().message.find("cannot instantiate"), std::string::npos);
+  EXPECT_NE(sandbox::run(*engine, *missing, spec).error().message.find("cannot instantiate"),
+            std::string::npos);
   EXPECT_FALSE(engine->compile(bytes("\0asm garbage")).ok());
   spec.limits.memory_bytes = 1ULL << 40;
   EXPECT_EQ(sandbox::run(*engine, *missing, spec).error().kind, ErrorKind::LimitExceeded);
@@ -134,7 +142,8 @@ TEST_F(SandboxTest, CompiledCacheMemoryDiskCorruptionAndSingleFlight) {
   {
     modules::CompiledCache cache(*engine, dir / "compiled", 64 << 20);
     std::vector<std::thread> threads;
-    for (int i = 0; i < 8; ++i) threads.emplace_back([&] { EXPECT_TRUE(cache.get(digest, wasm).ok()); });
+    for (int i = 0; i < 8; ++i)
+      threads.emplace_back([&] { EXPECT_TRUE(cache.get(digest, wasm).ok()); });
     for (auto& t : threads) t.join();
     EXPECT_EQ(cache.stats().compilations, 1u);
     EXPECT_TRUE(fs::exists(cache.disk_path(digest)));

@@ -38,7 +38,7 @@ TEST(WorkQueue, RefusesWhenFullAndDrains) {
   };
   ASSERT_TRUE(queue.submit(blocker));
   while (queue.running() == 0) std::this_thread::sleep_for(1ms);
-  EXPECT_TRUE(queue.submit([&] { ++done; }));  // waits in the queue
+  EXPECT_TRUE(queue.submit([&] { ++done; }));   // waits in the queue
   EXPECT_FALSE(queue.submit([&] { ++done; }));  // queue full
   release = true;
   EXPECT_TRUE(queue.drain(std::chrono::steady_clock::now() + 5s));
