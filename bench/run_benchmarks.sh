@@ -9,10 +9,10 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 echo "== start to ready, idle RSS"
-"$build/startup_bench" "$bin" 20
+"$build/bench/startup_bench" "$bin" 20
 
 echo "== in-process step costs (Google Benchmark)"
-"$build/engine_bench" --benchmark_min_time=1 --benchmark_format=console 2>&1 | grep -E "^BM_|Benchmark"
+"$build/bench/engine_bench" --benchmark_min_time=1 --benchmark_format=console 2>&1 | grep -E "^BM_|Benchmark"
 
 echo "== HTTP: the agent's call for a trivial module, concurrency 16, 10 s (wrk)"
 echo bench-token > "$work/token"

@@ -8,14 +8,23 @@ namespace wwp::modules {
 
 namespace fs = std::filesystem;
 
-PathSource::PathSource(fs::path module_dir) : module_dir_(std::move(module_dir)) {}
+PathSource::PathSource(fs::path module_dir) : module_dir_(std::move(module_dir)) {
+  std::error_code ec;
+  if (!module_dir_.empty()) canonical_root_ = fs::canonical(module_dir_, ec);
+}
 
 Result<FetchedFile> PathSource::fetch(const std::string& relative) {
   if (module_dir_.empty()) {
     return failed("module path " + relative + ": the plugin has no --module-dir configured");
   }
   std::error_code ec;
-  const fs::path root = fs::weakly_canonical(module_dir_, ec);
+  fs::path root;
+  {
+    // The directory may be mounted after start; resolve it once it exists.
+    std::lock_guard lock(mutex_);
+    if (canonical_root_.empty()) canonical_root_ = fs::canonical(module_dir_, ec);
+    root = canonical_root_;
+  }
   if (ec) return failed("module directory " + module_dir_.string() + ": " + ec.message());
   const fs::path candidate = fs::weakly_canonical(root / fs::path(relative).relative_path(), ec);
   if (ec) return failed("module path " + relative + ": " + ec.message());

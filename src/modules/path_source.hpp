@@ -36,6 +36,7 @@ class PathSource {
     bool operator==(const Stamp&) const = default;
   };
   std::filesystem::path module_dir_;
+  std::filesystem::path canonical_root_;  // resolved once; empty if the directory is missing
   std::mutex mutex_;
   std::unordered_map<std::string, std::pair<Stamp, FetchedFile>> known_;
 };
