@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark of the plugin on this machine and prints the figures docs/benchmarks.md
-# quotes. Requires a release build (scripts/build.sh release). Takes about two minutes.
+# quotes. Requires a release build (scripts/build.sh release). Takes about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -13,6 +13,10 @@ echo "== start to ready, idle RSS"
 
 echo "== in-process step costs (Google Benchmark)"
 "$build/bench/engine_bench" --benchmark_min_time=1 --benchmark_format=console 2>&1 | grep -E "^BM_|Benchmark"
+
+echo "== OCI pulls: cold, warm, hot, 16 concurrent cold callers (real docker-registry on loopback)"
+"$build/tests/oci/oci_registry_tests" --gtest_filter='*Benchmark*' --gtest_also_run_disabled_tests 2>&1 |
+  grep -vE "^\[|^Note:|^$" || true
 
 echo "== HTTP: the agent's call for a trivial module, concurrency 16, 10 s (wrk)"
 echo bench-token > "$work/token"
