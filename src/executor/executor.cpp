@@ -123,6 +123,9 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
 
   auto outcome = sandbox::run(engine_, module->compiled, spec);
   if (!outcome) return outcome.error().context("module " + tmpl.wasm.module.location);
+  // Interrupted through no fault of its own (the plugin is shutting down): the agent retries.
+  if (outcome->end == sandbox::RunOutcome::End::Stopped && outcome->stop_transient)
+    return transient(outcome->message);
 
   std::optional<model::ModuleReport> report;
   // result.json counts only when the module ended on its own; after a trap, a timeout or a

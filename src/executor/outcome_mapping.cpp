@@ -54,6 +54,7 @@ model::NodeResult map_outcome(const sandbox::RunOutcome& outcome,
   switch (outcome.end) {
     case sandbox::RunOutcome::End::TimedOut:
     case sandbox::RunOutcome::End::OutputLimit:
+    case sandbox::RunOutcome::End::Stopped:
       node.phase = model::Phase::Failed;
       node.message = outcome.message;
       return node;

@@ -82,6 +82,14 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineSettings& settings) {
 }
 
 const std::string& Engine::fingerprint() const { return impl_->fingerprint; }
+
+std::size_t Engine::interrupt_running(const std::string& reason) const {
+  std::lock_guard lock(impl_->running_mutex);
+  const StopReason stop{reason, /*transient=*/true};
+  if (!impl_->interrupted) impl_->interrupted = stop;
+  for (StopSignal* signal : impl_->running) signal->request(stop);
+  return impl_->running.size();
+}
 const EngineSettings& Engine::settings() const { return impl_->settings; }
 
 CompiledModule make_compiled_module(wasmtime::Module module) {

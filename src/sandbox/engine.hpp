@@ -43,6 +43,10 @@ class Engine {
   const std::string& fingerprint() const;
   const EngineSettings& settings() const;
 
+  // Ends every step running now (End::Stopped, transient) and every step started later: used
+  // when the shutdown grace period is over. Returns how many running steps were told to stop.
+  std::size_t interrupt_running(const std::string& reason) const;
+
   struct Impl;
   Impl& impl() const { return *impl_; }
 

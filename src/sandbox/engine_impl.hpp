@@ -4,11 +4,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 #include <wasmtime.hh>
 
 #include "sandbox/compiled_module.hpp"
 #include "sandbox/engine.hpp"
+#include "sandbox/stop_signal.hpp"
 
 namespace wwp::sandbox {
 
@@ -27,6 +30,11 @@ struct Engine::Impl {
   // Plain WASI, for modules that use files (their fd_write must reach WASI's file table).
   wasmtime::Linker wasi_linker;
   std::string fingerprint;
+
+  // Stop signals of the steps running now, so interrupt_running() can reach them all.
+  std::mutex running_mutex;
+  std::set<StopSignal*> running;
+  std::optional<StopReason> interrupted;  // set once: later steps stop at once too
 
   std::mutex ticker_mutex;
   std::condition_variable ticker_wake;

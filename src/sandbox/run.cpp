@@ -50,6 +50,51 @@ std::uint64_t memory_size(wasmtime::Store& store, wasmtime::Instance& instance) 
   return std::get<wasmtime::Memory>(*memory).data(store).size();
 }
 
+// Registers a step's stop signal with the engine for as long as the step runs, so that
+// Engine::interrupt_running() reaches it; a step started after the interruption stops at once.
+class RunningRegistration {
+ public:
+  RunningRegistration(Engine::Impl& engine, StopSignal& signal) : engine_(engine), signal_(signal) {
+    std::lock_guard lock(engine_.running_mutex);
+    engine_.running.insert(&signal_);
+    if (engine_.interrupted) signal_.request(*engine_.interrupted);
+  }
+  ~RunningRegistration() {
+    std::lock_guard lock(engine_.running_mutex);
+    engine_.running.erase(&signal_);
+  }
+  RunningRegistration(const RunningRegistration&) = delete;
+  RunningRegistration& operator=(const RunningRegistration&) = delete;
+
+ private:
+  Engine::Impl& engine_;
+  StopSignal& signal_;
+};
+
+// Checked at every epoch tick: the wall-clock deadline and the stop signal. Returning an error
+// makes Wasmtime unwind the module; `why` records which of the two it was.
+struct TickWatch {
+  std::chrono::steady_clock::time_point deadline;
+  const StopSignal* stop = nullptr;
+  enum class Why { None, Deadline, Stop } why = Why::None;
+};
+
+wasmtime_error_t* on_epoch_tick(wasmtime_context_t*, void* data, uint64_t* delta,
+                                wasmtime_update_deadline_kind_t* kind) {
+  auto* watch = static_cast<TickWatch*>(data);
+  if (watch->stop->requested()) {
+    watch->why = TickWatch::Why::Stop;
+    return wasmtime_error_new("step stopped");
+  }
+  if (std::chrono::steady_clock::now() >= watch->deadline) {
+    watch->why = TickWatch::Why::Deadline;
+    return wasmtime_error_new("step deadline reached");
+  }
+  *delta = 1;
+  *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
+  return nullptr;
+}
+
 }  // namespace
 
 Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const RunSpec& spec) {
@@ -87,9 +132,11 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
   if (auto set = store.context().set_wasi(std::move(wasi)); !set) {
     return failed("cannot configure WASI: " + set.err().message());
   }
-  const auto tick = impl.settings.epoch_tick.count();
-  store.context().set_epoch_deadline(
-      static_cast<std::uint64_t>((spec.limits.timeout.count() + tick - 1) / tick + 1));
+  const std::shared_ptr<StopSignal> stop = spec.stop ? spec.stop : std::make_shared<StopSignal>();
+  RunningRegistration registration(impl, *stop);
+  TickWatch watch{std::chrono::steady_clock::now() + spec.limits.timeout, stop.get()};
+  wasmtime_store_epoch_deadline_callback(store.capi(), on_epoch_tick, &watch, nullptr);
+  store.context().set_epoch_deadline(1);
 
   RunOutcome outcome;
   auto finish = [&](RunOutcome::End end) {
@@ -98,15 +145,28 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     outcome.stderr_data = std::move(output.stderr_data);
     return outcome;
   };
-  auto classify_trap = [&](const wasmtime::Trap& trap) {
+  // Why the module stopped when it did not end by itself: an output cap, the deadline or a stop
+  // request; nullopt when none of these (a trap of the module's own).
+  auto stopped_by_host = [&]() -> std::optional<RunOutcome> {
     if (output.limit_hit) {
+      // However the module reacted to the refused write, the cap is why the step fails.
       outcome.message = *output.limit_hit;
       return finish(RunOutcome::End::OutputLimit);
     }
-    if (trap.code() == WASMTIME_TRAP_CODE_INTERRUPT) {
+    if (watch.why == TickWatch::Why::Deadline) {
       outcome.message = "timeout " + format_duration(spec.limits.timeout) + " exceeded";
       return finish(RunOutcome::End::TimedOut);
     }
+    if (watch.why == TickWatch::Why::Stop) {
+      const StopReason reason = stop->reason().value_or(StopReason{"stopped", false});
+      outcome.message = reason.message;
+      outcome.stop_transient = reason.transient;
+      return finish(RunOutcome::End::Stopped);
+    }
+    return std::nullopt;
+  };
+  auto classify_trap = [&](const wasmtime::Trap& trap) {
+    if (auto host = stopped_by_host()) return *host;
     outcome.message = describe_trap(trap);
     return finish(RunOutcome::End::Trapped);
   };
@@ -116,6 +176,7 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
   if (!instance) {
     const auto& err = instance.err().data;
     if (const auto* trap = std::get_if<wasmtime::Trap>(&err)) return classify_trap(*trap);
+    if (auto host = stopped_by_host()) return *host;
     return failed("cannot instantiate module: " + std::get<wasmtime::Error>(err).message());
   }
   wasmtime::Instance started = instance.ok();
@@ -125,11 +186,7 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
   }
   auto called = std::get<wasmtime::Func>(*start).call(store, {});
   outcome.memory_bytes = memory_size(store, started);
-  if (output.limit_hit) {
-    // However the module reacted to the refused write, the cap is why the step fails.
-    outcome.message = *output.limit_hit;
-    return finish(RunOutcome::End::OutputLimit);
-  }
+  if (auto host = stopped_by_host()) return *host;
   if (called) return finish(RunOutcome::End::Exited);
 
   const auto& err = called.err().data;

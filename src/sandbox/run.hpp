@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "common/result.hpp"
 #include "sandbox/compiled_module.hpp"
 #include "sandbox/engine.hpp"
+#include "sandbox/stop_signal.hpp"
 
 namespace wwp::sandbox {
 
@@ -30,6 +32,8 @@ struct RunSpec {
   // Mapped as "/" inside the module, read-write. Absent: the module sees no filesystem at all.
   std::optional<std::filesystem::path> root_dir;
   RunLimits limits;
+  // Optional: ends the run early with End::Stopped when requested (see stop_signal.hpp).
+  std::shared_ptr<StopSignal> stop;
 };
 
 struct RunOutcome {
@@ -38,6 +42,7 @@ struct RunOutcome {
     Trapped,      // a Wasm trap (unreachable, out-of-bounds, stack overflow...)
     TimedOut,     // limits.timeout elapsed
     OutputLimit,  // stdout or stderr exceeded its cap
+    Stopped,      // RunSpec::stop or Engine::interrupt_running() ended it; see stop_transient
   };
   End end = End::Exited;
   int exit_code = 0;
@@ -45,6 +50,7 @@ struct RunOutcome {
   std::string stdout_data;
   std::string stderr_data;
   std::uint64_t memory_bytes = 0;  // linear memory size when the module stopped
+  bool stop_transient = false;     // End::Stopped for a reason that is not the step's fault
 };
 
 // Errors are reserved for failures to start the module (missing imports, no _start, instance
