@@ -1,8 +1,8 @@
 #include "modules/compiled_cache.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <cstring>
 #include <fstream>
@@ -13,19 +13,28 @@ namespace wwp::modules {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// A precompiled file is trusted only whole: header, then an XXH3 checksum of the payload that
-// catches torn or corrupted files before Wasmtime maps their machine code.
-constexpr char kMagic[8] = {'W', 'W', 'P', 'C', 'W', 'S', 'M', '1'};
-constexpr std::size_t kHeaderSize = sizeof kMagic + sizeof(std::uint64_t);
-
-}  // namespace
-
 CompiledCache::CompiledCache(const sandbox::Engine& engine, fs::path disk_dir,
                              std::uint64_t memory_budget_bytes)
     : engine_(engine), disk_dir_(std::move(disk_dir)), memory_budget_(memory_budget_bytes) {
-  if (!disk_dir_.empty()) disk_dir_ /= engine_.fingerprint();
+  if (disk_dir_.empty()) return;
+  auto seal = PrecompiledSeal::open(disk_dir_);
+  if (!seal) {
+    // The cache only saves compile time; without a trustworthy key it is off, never unchecked.
+    spdlog::warn("precompiled-module cache disabled: {}", seal.error().message);
+    disk_dir_.clear();
+    return;
+  }
+  seal_ = std::move(*seal);
+  disk_dir_ /= engine_.fingerprint();
+}
+
+CompiledCache::~CompiledCache() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  optimize_wake_.notify_all();
+  if (optimizer_.joinable()) optimizer_.join();
 }
 
 fs::path CompiledCache::disk_path(const Digest& digest) const {
@@ -66,7 +75,21 @@ Result<sandbox::CompiledModule> CompiledCache::get(const Digest& digest,
   return result;
 }
 
+void CompiledCache::forget_locked(const std::string& hex) {
+  auto it = index_.find(hex);
+  if (it == index_.end()) return;
+  memory_used_ -= it->second->second.code_size() + 1;
+  lru_.erase(it->second);
+  index_.erase(it);
+}
+
 void CompiledCache::remember(const Digest& digest, const sandbox::CompiledModule& module) {
+  if (module.baseline()) {
+    // The optimiser may have finished first (small modules): never downgrade its entry.
+    if (auto it = index_.find(digest.hex); it != index_.end() && !it->second->second.baseline())
+      return;
+  }
+  forget_locked(digest.hex);  // a baseline entry gives way to optimised code
   const std::uint64_t weight = module.code_size() + 1;
   lru_.emplace_front(digest.hex, module);
   index_[digest.hex] = lru_.begin();
@@ -91,6 +114,19 @@ Result<sandbox::CompiledModule> CompiledCache::load_or_compile(const Digest& dig
   }
   auto bytes = read_file(wasm_file);
   if (!bytes) return bytes.error();
+  if (engine_.tiered()) {
+    auto quick = engine_.compile_baseline(
+        std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+    // Winch lacks a few proposals; such a module simply waits for Cranelift below.
+    if (quick) {
+      {
+        std::lock_guard lock(mutex_);
+        ++stats_.baseline_compilations;
+      }
+      schedule_optimization(digest, std::move(*bytes));
+      return quick;
+    }
+  }
   auto compiled = engine_.compile(
       std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
   if (!compiled) return compiled.error();
@@ -102,10 +138,48 @@ Result<sandbox::CompiledModule> CompiledCache::load_or_compile(const Digest& dig
   return compiled;
 }
 
+void CompiledCache::schedule_optimization(const Digest& digest, std::string wasm) {
+  std::lock_guard lock(mutex_);
+  if (stopping_ || !optimizing_.insert(digest.hex).second) return;
+  optimize_queue_.push_back({digest, std::move(wasm)});
+  if (!optimizer_.joinable()) optimizer_ = std::thread([this] { optimize_in_background(); });
+  optimize_wake_.notify_one();
+}
+
+void CompiledCache::optimize_in_background() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    optimize_wake_.wait(lock, [this] { return stopping_ || !optimize_queue_.empty(); });
+    if (stopping_) break;
+    Optimization job = std::move(optimize_queue_.front());
+    optimize_queue_.pop_front();
+    lock.unlock();
+    auto compiled = engine_.compile(
+        std::span(reinterpret_cast<const std::uint8_t*>(job.wasm.data()), job.wasm.size()));
+    if (compiled && !disk_dir_.empty()) store_on_disk(job.digest, *compiled);
+    lock.lock();
+    if (compiled) {
+      ++stats_.compilations;
+      remember(job.digest, *compiled);
+    } else {
+      ++stats_.optimize_failures;
+    }
+    optimizing_.erase(job.digest.hex);
+    if (optimizing_.empty()) optimize_idle_.notify_all();
+  }
+  optimizing_.clear();
+  optimize_idle_.notify_all();
+}
+
+void CompiledCache::wait_for_optimizations() {
+  std::unique_lock lock(mutex_);
+  optimize_idle_.wait(lock, [this] { return optimizing_.empty(); });
+}
+
 std::optional<sandbox::CompiledModule> CompiledCache::load_from_disk(const Digest& digest) {
   const fs::path path = disk_path(digest);
-  auto bytes = read_file(path);
-  if (!bytes) return std::nullopt;
+  std::error_code exists_ec;
+  if (!fs::exists(path, exists_ec)) return std::nullopt;
   auto corrupt = [&] {
     std::error_code ec;
     fs::remove(path, ec);  // rebuilt below; another process may already have replaced it
@@ -113,15 +187,15 @@ std::optional<sandbox::CompiledModule> CompiledCache::load_from_disk(const Diges
     ++stats_.corrupt_entries;
     return std::nullopt;
   };
-  if (bytes->size() < kHeaderSize || std::memcmp(bytes->data(), kMagic, sizeof kMagic) != 0)
-    return corrupt();
-  std::uint64_t checksum = 0;
-  std::memcpy(&checksum, bytes->data() + sizeof kMagic, sizeof checksum);
-  const char* payload = bytes->data() + kHeaderSize;
-  const std::size_t payload_size = bytes->size() - kHeaderSize;
-  if (XXH3_64bits(payload, payload_size) != checksum) return corrupt();
-  auto module =
-      engine_.deserialize(std::span(reinterpret_cast<const std::uint8_t*>(payload), payload_size));
+  // A file someone else could have written is not even read.
+  if (!owned_by_us(path)) return corrupt();
+  auto bytes = read_file(path);
+  if (!bytes) return corrupt();
+  auto payload = seal_->open_file(
+      digest.hex, engine_.fingerprint(),
+      std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+  if (!payload) return corrupt();
+  auto module = engine_.deserialize(*payload);
   if (!module) return corrupt();
   return *module;
 }
@@ -136,11 +210,10 @@ void CompiledCache::store_on_disk(const Digest& digest, const sandbox::CompiledM
   fs::path temp = final_path;
   temp += ".tmp-" + std::to_string(::getpid()) + "-" +
           std::to_string(reinterpret_cast<std::uintptr_t>(&payload));
-  const std::uint64_t checksum = XXH3_64bits(payload->data(), payload->size());
+  const std::string header = seal_->header(digest.hex, engine_.fingerprint(), *payload);
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(kMagic, sizeof kMagic);
-    out.write(reinterpret_cast<const char*>(&checksum), sizeof checksum);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(reinterpret_cast<const char*>(payload->data()),
               static_cast<std::streamsize>(payload->size()));
     out.flush();

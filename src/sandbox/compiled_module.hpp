@@ -24,6 +24,9 @@ class CompiledModule {
   bool has_start() const;
   // Bytes of machine code; what the in-memory cache weighs entries by.
   std::size_t code_size() const;
+  // Compiled by the baseline tier (Winch: fast to compile, slower to run); see
+  // Engine::compile_baseline. Baseline code is never written to the disk cache.
+  bool baseline() const;
 
  private:
   std::shared_ptr<const Impl> impl_;

@@ -5,6 +5,7 @@
 
 #include "sandbox/engine_impl.hpp"
 #include "sandbox/output_capture.hpp"
+#include "sandbox/wasi_overrides.hpp"
 
 #ifndef WWP_WASMTIME_VERSION
 #define WWP_WASMTIME_VERSION "unknown"
@@ -18,6 +19,7 @@ wasmtime::Config make_config(const EngineSettings& settings) {
   wasmtime::Config config;
   config.epoch_interruption(true);
   config.parallel_compilation(true);
+  config.strategy(wasmtime::Strategy::Cranelift);
   config.cranelift_opt_level(wasmtime::OptLevel::Speed);
   if (settings.pooling_allocator) {
     wasmtime::PoolAllocationConfig pool;
@@ -33,6 +35,13 @@ wasmtime::Config make_config(const EngineSettings& settings) {
   return config;
 }
 
+wasmtime::Config make_baseline_config() {
+  wasmtime::Config config;
+  config.epoch_interruption(true);
+  config.strategy(wasmtime::Strategy::Winch);
+  return config;
+}
+
 std::string make_fingerprint(const EngineSettings& settings) {
   return std::string("wasmtime-") + WWP_WASMTIME_VERSION + "-x86_64-epoch-speed" +
          (settings.pooling_allocator ? "-pool" : "");
@@ -40,23 +49,26 @@ std::string make_fingerprint(const EngineSettings& settings) {
 
 }  // namespace
 
-Engine::Impl::Impl(const EngineSettings& s)
-    : settings(s),
-      engine(make_config(s)),
-      stdio_linker(engine),
-      wasi_linker(engine),
-      fingerprint(make_fingerprint(s)) {
-  auto wasi = wasi_linker.define_wasi();
-  if (!wasi) throw std::runtime_error("cannot define WASI: " + wasi.err().message());
-  stdio_linker.allow_shadowing(true);
-  auto shadowed = stdio_linker.define_wasi();
-  if (!shadowed) throw std::runtime_error("cannot define WASI: " + shadowed.err().message());
+Tier::Tier(wasmtime::Config config)
+    : engine(std::move(config)), stdio_linker(engine), wasi_linker(engine) {
+  for (wasmtime::Linker* linker : {&wasi_linker, &stdio_linker}) {
+    linker->allow_shadowing(true);
+    auto wasi = linker->define_wasi();
+    if (!wasi) throw std::runtime_error("cannot define WASI: " + wasi.err().message());
+    define_poll_oneoff(*linker);
+    define_proc_exit(*linker);
+  }
   define_captured_fd_write(stdio_linker);
+}
 
+Engine::Impl::Impl(const EngineSettings& s)
+    : settings(s), optimized(make_config(s)), fingerprint(make_fingerprint(s)) {
+  if (s.tiered) baseline.emplace(make_baseline_config());
   ticker = std::thread([this] {
     std::unique_lock lock(ticker_mutex);
     while (!ticker_wake.wait_for(lock, settings.epoch_tick, [this] { return stopping; })) {
-      engine.increment_epoch();
+      optimized.engine.increment_epoch();
+      if (baseline) baseline->engine.increment_epoch();
     }
   });
 }
@@ -92,8 +104,8 @@ std::size_t Engine::interrupt_running(const std::string& reason) const {
 }
 const EngineSettings& Engine::settings() const { return impl_->settings; }
 
-CompiledModule make_compiled_module(wasmtime::Module module) {
-  auto impl = std::make_shared<CompiledModule::Impl>(CompiledModule::Impl{module});
+CompiledModule make_compiled_module(wasmtime::Module module, Tier& tier, bool baseline) {
+  auto impl = std::make_shared<CompiledModule::Impl>(CompiledModule::Impl{module, &tier, baseline});
   for (const auto& import : module.imports()) {
     if (import.module() == "wasi_snapshot_preview1" && import.name() == "path_open") {
       impl->uses_filesystem = true;
@@ -109,7 +121,9 @@ CompiledModule make_compiled_module(wasmtime::Module module) {
   return CompiledModule(std::move(impl));
 }
 
-Result<CompiledModule> Engine::compile(std::span<const std::uint8_t> wasm) const {
+namespace {
+
+Result<CompiledModule> compile_for(Tier& tier, bool baseline, std::span<const std::uint8_t> wasm) {
   static constexpr std::uint8_t kMagic[4] = {0, 'a', 's', 'm'};
   if (wasm.size() >= 4 && !std::equal(kMagic, kMagic + 4, wasm.begin())) {
     // Not a binary module: accept the text format, which module authors use for small tests.
@@ -119,20 +133,33 @@ Result<CompiledModule> Engine::compile(std::span<const std::uint8_t> wasm) const
       return failed("invalid Wasm module: not a binary module, and not valid WAT: " +
                     binary.err().message());
     std::vector<std::uint8_t> bytes = binary.ok();
-    return compile(bytes);
+    return compile_for(tier, baseline, bytes);
   }
   auto module = wasmtime::Module::compile(
-      impl_->engine, wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(wasm.data()), wasm.size()));
+      tier.engine, wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(wasm.data()), wasm.size()));
   if (!module) return failed("invalid Wasm module: " + module.err().message());
-  return make_compiled_module(module.ok());
+  return make_compiled_module(module.ok(), tier, baseline);
 }
+
+}  // namespace
+
+Result<CompiledModule> Engine::compile(std::span<const std::uint8_t> wasm) const {
+  return compile_for(impl_->optimized, false, wasm);
+}
+
+Result<CompiledModule> Engine::compile_baseline(std::span<const std::uint8_t> wasm) const {
+  if (!impl_->baseline) return failed("tiered compilation is off");
+  return compile_for(*impl_->baseline, true, wasm);
+}
+
+bool Engine::tiered() const { return impl_->baseline.has_value(); }
 
 Result<CompiledModule> Engine::deserialize(std::span<const std::uint8_t> precompiled) const {
   auto module = wasmtime::Module::deserialize(
-      impl_->engine,
+      impl_->optimized.engine,
       wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(precompiled.data()), precompiled.size()));
   if (!module) return failed("cannot load precompiled module: " + module.err().message());
-  return make_compiled_module(module.ok());
+  return make_compiled_module(module.ok(), impl_->optimized, false);
 }
 
 Result<std::vector<std::uint8_t>> Engine::serialize(const CompiledModule& module) const {
@@ -144,5 +171,6 @@ Result<std::vector<std::uint8_t>> Engine::serialize(const CompiledModule& module
 bool CompiledModule::uses_filesystem() const { return impl_->uses_filesystem; }
 bool CompiledModule::has_start() const { return impl_->has_start; }
 std::size_t CompiledModule::code_size() const { return impl_->code_size; }
+bool CompiledModule::baseline() const { return impl_->baseline; }
 
 }  // namespace wwp::sandbox

@@ -23,6 +23,9 @@ struct EngineSettings {
   std::uint64_t max_memory_bytes = 4ULL << 30;
   // Granularity of wall-clock timeouts.
   std::chrono::milliseconds epoch_tick{5};
+  // Tiered compilation: a second engine with Winch, whose code a module runs until Cranelift's
+  // is ready (see modules::CompiledCache). Off: every module waits for Cranelift.
+  bool tiered = true;
 };
 
 class Engine {
@@ -33,7 +36,12 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
+  // Optimised code (Cranelift), the kind that is cached on disk.
   Result<CompiledModule> compile(std::span<const std::uint8_t> wasm) const;
+  // Baseline code (Winch), about five times faster to compile; fails when tiering is off or
+  // Winch does not support something the module uses (then compile() is the way).
+  Result<CompiledModule> compile_baseline(std::span<const std::uint8_t> wasm) const;
+  bool tiered() const;
   // Loads bytes produced by serialize() with the same engine configuration.
   Result<CompiledModule> deserialize(std::span<const std::uint8_t> precompiled) const;
   Result<std::vector<std::uint8_t>> serialize(const CompiledModule& module) const;

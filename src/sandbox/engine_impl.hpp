@@ -15,8 +15,22 @@
 
 namespace wwp::sandbox {
 
+// One compiler's engine and the linkers for its modules (a module runs only in a Store of the
+// engine that compiled it).
+struct Tier {
+  wasmtime::Engine engine;
+  // WASI with a native fd_write for stdout/stderr, for modules that cannot open files.
+  wasmtime::Linker stdio_linker;
+  // Plain WASI, for modules that use files (their fd_write must reach WASI's file table).
+  wasmtime::Linker wasi_linker;
+
+  explicit Tier(wasmtime::Config config);
+};
+
 struct CompiledModule::Impl {
   wasmtime::Module module;
+  Tier* tier = nullptr;
+  bool baseline = false;
   bool uses_filesystem = false;
   bool has_start = false;
   std::size_t code_size = 0;
@@ -24,11 +38,8 @@ struct CompiledModule::Impl {
 
 struct Engine::Impl {
   EngineSettings settings;
-  wasmtime::Engine engine;
-  // WASI with a native fd_write for stdout/stderr, for modules that cannot open files.
-  wasmtime::Linker stdio_linker;
-  // Plain WASI, for modules that use files (their fd_write must reach WASI's file table).
-  wasmtime::Linker wasi_linker;
+  Tier optimized;                // Cranelift, pooling allocator
+  std::optional<Tier> baseline;  // Winch, on-demand allocation (it runs only first steps)
   std::string fingerprint;
 
   // Stop signals of the steps running now, so interrupt_running() can reach them all.
@@ -45,6 +56,6 @@ struct Engine::Impl {
   ~Impl();
 };
 
-CompiledModule make_compiled_module(wasmtime::Module module);
+CompiledModule make_compiled_module(wasmtime::Module module, Tier& tier, bool baseline);
 
 }  // namespace wwp::sandbox

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/units.hpp"
+#include "sandbox/step_state.hpp"
 
 namespace wwp::sandbox {
 
@@ -48,7 +49,7 @@ void define_captured_fd_write(wasmtime::Linker& linker) {
       [](wasmtime::Caller caller, std::int32_t fd, std::int32_t iovs, std::int32_t iovs_len,
          std::int32_t nwritten) -> wasmtime::Result<std::int32_t, wasmtime::Trap> {
         if (fd != 1 && fd != 2) return kErrnoBadf;
-        auto& output = *std::any_cast<CapturedOutput*>(wasmtime::Store::Context(caller).get_data());
+        auto& output = step_state(caller).output;
         auto memory_export = caller.get_export("memory");
         if (!memory_export || !std::holds_alternative<wasmtime::Memory>(*memory_export))
           return kErrnoBadf;

@@ -23,7 +23,7 @@ struct CapturedOutput {
 };
 
 // Defines wasi_snapshot_preview1::fd_write in `linker` (which must allow shadowing and already
-// define WASI). The store's data must hold a CapturedOutput*.
+// define WASI). The store's data must hold a StepState*.
 void define_captured_fd_write(wasmtime::Linker& linker);
 
 // Routes the WASI context's stdout and stderr into `output` (which must outlive the store).

@@ -5,6 +5,11 @@
 #include "common/units.hpp"
 #include "sandbox/engine_impl.hpp"
 #include "sandbox/output_capture.hpp"
+#include "sandbox/step_state.hpp"
+
+// Defined by wasmtime-shim/src/lib.rs: WASI file I/O on the calling thread, without a hand-off
+// to Tokio's blocking pool and back for every operation.
+extern "C" void wwp_wasi_config_allow_blocking_current_thread(wasi_config_t* config, bool enable);
 
 namespace wwp::sandbox {
 
@@ -72,24 +77,10 @@ class RunningRegistration {
 };
 
 // Checked at every epoch tick: the wall-clock deadline and the stop signal. Returning an error
-// makes Wasmtime unwind the module; `why` records which of the two it was.
-struct TickWatch {
-  std::chrono::steady_clock::time_point deadline;
-  const StopSignal* stop = nullptr;
-  enum class Why { None, Deadline, Stop } why = Why::None;
-};
-
+// makes Wasmtime unwind the module; StepState::host_end records which of the two it was.
 wasmtime_error_t* on_epoch_tick(wasmtime_context_t*, void* data, uint64_t* delta,
                                 wasmtime_update_deadline_kind_t* kind) {
-  auto* watch = static_cast<TickWatch*>(data);
-  if (watch->stop->requested()) {
-    watch->why = TickWatch::Why::Stop;
-    return wasmtime_error_new("step stopped");
-  }
-  if (std::chrono::steady_clock::now() >= watch->deadline) {
-    watch->why = TickWatch::Why::Deadline;
-    return wasmtime_error_new("step deadline reached");
-  }
+  if (static_cast<StepState*>(data)->must_end()) return wasmtime_error_new("step interrupted");
   *delta = 1;
   *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
   return nullptr;
@@ -109,14 +100,22 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
                           format_quantity(impl.settings.max_memory_bytes));
   }
 
-  wasmtime::Store store(impl.engine);
-  CapturedOutput output;
+  const std::shared_ptr<StopSignal> stop = spec.stop ? spec.stop : std::make_shared<StopSignal>();
+  RunningRegistration registration(impl, *stop);
+  Tier& tier = *module.impl().tier;
+  wasmtime::Store store(tier.engine);
+  StepState state;
+  CapturedOutput& output = state.output;
   output.stdout_cap = spec.limits.stdout_bytes;
   output.stderr_cap = spec.limits.stderr_bytes;
-  store.context().set_data(&output);
+  state.stop = stop.get();
+  store.context().set_data(&state);
   store.limiter(static_cast<std::int64_t>(spec.limits.memory_bytes), -1, -1, -1, -1);
 
+  state.wasi_epoch = std::chrono::steady_clock::now();
   wasmtime::WasiConfig wasi;
+  // Each step runs on a worker thread of its own, which may block.
+  wwp_wasi_config_allow_blocking_current_thread(wasi.capi(), true);
   wasi.argv(spec.argv);
   wasi.env(spec.env);
   if (spec.stdin_data) {
@@ -132,10 +131,8 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
   if (auto set = store.context().set_wasi(std::move(wasi)); !set) {
     return failed("cannot configure WASI: " + set.err().message());
   }
-  const std::shared_ptr<StopSignal> stop = spec.stop ? spec.stop : std::make_shared<StopSignal>();
-  RunningRegistration registration(impl, *stop);
-  TickWatch watch{std::chrono::steady_clock::now() + spec.limits.timeout, stop.get()};
-  wasmtime_store_epoch_deadline_callback(store.capi(), on_epoch_tick, &watch, nullptr);
+  state.deadline = std::chrono::steady_clock::now() + spec.limits.timeout;
+  wasmtime_store_epoch_deadline_callback(store.capi(), on_epoch_tick, &state, nullptr);
   store.context().set_epoch_deadline(1);
 
   RunOutcome outcome;
@@ -145,19 +142,23 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     outcome.stderr_data = std::move(output.stderr_data);
     return outcome;
   };
-  // Why the module stopped when it did not end by itself: an output cap, the deadline or a stop
-  // request; nullopt when none of these (a trap of the module's own).
+  // How the module ended when it did not return from _start: an output cap, proc_exit, the
+  // deadline or a stop request; nullopt when none of these (a trap or error of its own).
   auto stopped_by_host = [&]() -> std::optional<RunOutcome> {
     if (output.limit_hit) {
       // However the module reacted to the refused write, the cap is why the step fails.
       outcome.message = *output.limit_hit;
       return finish(RunOutcome::End::OutputLimit);
     }
-    if (watch.why == TickWatch::Why::Deadline) {
+    if (state.exit_status) {
+      outcome.exit_code = *state.exit_status;
+      return finish(RunOutcome::End::Exited);
+    }
+    if (state.host_end == StepState::HostEnd::Deadline) {
       outcome.message = "timeout " + format_duration(spec.limits.timeout) + " exceeded";
       return finish(RunOutcome::End::TimedOut);
     }
-    if (watch.why == TickWatch::Why::Stop) {
+    if (state.host_end == StepState::HostEnd::Stop) {
       const StopReason reason = stop->reason().value_or(StopReason{"stopped", false});
       outcome.message = reason.message;
       outcome.stop_transient = reason.transient;
@@ -171,7 +172,7 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     return finish(RunOutcome::End::Trapped);
   };
 
-  wasmtime::Linker& linker = native_stdio ? impl.stdio_linker : impl.wasi_linker;
+  wasmtime::Linker& linker = native_stdio ? tier.stdio_linker : tier.wasi_linker;
   auto instance = linker.instantiate(store, module.impl().module);
   if (!instance) {
     const auto& err = instance.err().data;
