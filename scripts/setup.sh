@@ -10,7 +10,7 @@ DEBIAN_PACKAGES=(
   clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
   # libraries (docs/dependencies.md says why each)
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libarchive-dev
-  libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libxxhash-dev
+  libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for the tests: OCI registry, OCI client, S3 client, load generator
   docker-registry skopeo awscli wrk apache2-utils openssl
@@ -41,6 +41,11 @@ if [[ "$(printf '%s\n%s\n' "$need_rust" "$have_rust" | sort -V | head -1)" != "$
   exit 1
 fi
 command -v go >/dev/null || { echo "setup: Go toolchain not found" >&2; exit 1; }
+# WASI preview 2 test components are built with rustc's wasm32-wasip2 target (a component directly).
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+  echo "setup: adding Rust target wasm32-wasip2"
+  rustup target add wasm32-wasip2
+fi
 
 # A real S3 server for the artifact tests, built from the Go module proxy.
 VERSITYGW_VERSION=v1.8.0

@@ -106,6 +106,12 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   if (tmpl.wasm.stdin_data)
     spec.stdin_data = model::substitute(*tmpl.wasm.stdin_data, tmpl, workflow);
 
+  auto http = make_http_policy(tmpl.wasm.permissions, settings_.http, settings_.http_transport);
+  if (!http) return http.error();
+  if (*http && !settings_.http_transport)
+    return failed("permissions.http: outbound HTTP is not available in this plugin");
+  spec.http = std::move(*http);
+
   const artifacts::StepContext step{workflow, tmpl.name, step_key};
   std::optional<SandboxDir> dir;
   if (needs_directory(tmpl, module->compiled)) {

@@ -7,6 +7,7 @@
 
 #include "artifacts/artifact_service.hpp"
 #include "common/result.hpp"
+#include "executor/http_policy.hpp"
 #include "model/node_result.hpp"
 #include "model/template.hpp"
 #include "modules/module_resolver.hpp"
@@ -19,6 +20,8 @@ struct ExecutorSettings {
   std::filesystem::path sandbox_parent;         // where step directories are created
   sandbox::RunLimits default_limits;            // for templates that set none
   std::uint64_t max_result_bytes = 1ULL << 20;  // result.json and each output parameter file
+  HttpSettings http;                            // what templates may grant (permissions.http)
+  sandbox::HttpTransport http_transport;        // empty: outbound HTTP is unavailable
 };
 
 class Executor {

@@ -28,9 +28,11 @@ std::string stderr_tail(const std::string& stderr_data, std::size_t max_lines,
   return std::string(tail);
 }
 
-model::NodeResult map_outcome(const sandbox::RunOutcome& outcome,
-                              const std::optional<model::ModuleReport>& report,
-                              std::uint64_t memory_limit) {
+namespace {
+
+model::NodeResult map_end(const sandbox::RunOutcome& outcome,
+                          const std::optional<model::ModuleReport>& report,
+                          std::uint64_t memory_limit) {
   model::NodeResult node;
   std::string stdout_data = outcome.stdout_data;
   // Argo trims a single trailing newline from a script's stdout "for user convenience".
@@ -79,6 +81,20 @@ model::NodeResult map_outcome(const sandbox::RunOutcome& outcome,
     for (const auto& p : report->parameters) node.outputs.parameters.push_back(p);
   } else {
     node.phase = model::Phase::Succeeded;
+  }
+  return node;
+}
+
+}  // namespace
+
+model::NodeResult map_outcome(const sandbox::RunOutcome& outcome,
+                              const std::optional<model::ModuleReport>& report,
+                              std::uint64_t memory_limit) {
+  model::NodeResult node = map_end(outcome, report, memory_limit);
+  // The module only saw an error code; the message says what the host refused and why.
+  for (const auto& note : outcome.notes) {
+    if (!node.message.empty()) node.message += "; ";
+    node.message += note;
   }
   return node;
 }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "sandbox/engine_impl.hpp"
+#include "sandbox/http_host_module.hpp"
 #include "sandbox/output_capture.hpp"
 #include "sandbox/wasi_overrides.hpp"
 
@@ -50,13 +51,19 @@ std::string make_fingerprint(const EngineSettings& settings) {
 }  // namespace
 
 Tier::Tier(wasmtime::Config config)
-    : engine(std::move(config)), stdio_linker(engine), wasi_linker(engine) {
+    : engine(std::move(config)),
+      stdio_linker(engine),
+      wasi_linker(engine),
+      component_linker(engine) {
+  if (auto p2 = component_linker.add_wasip2(); !p2)
+    throw std::runtime_error("cannot define WASI preview 2: " + p2.err().message());
   for (wasmtime::Linker* linker : {&wasi_linker, &stdio_linker}) {
     linker->allow_shadowing(true);
     auto wasi = linker->define_wasi();
     if (!wasi) throw std::runtime_error("cannot define WASI: " + wasi.err().message());
     define_poll_oneoff(*linker);
     define_proc_exit(*linker);
+    define_http_host_module(*linker);
   }
   define_captured_fd_write(stdio_linker);
 }
@@ -104,8 +111,35 @@ std::size_t Engine::interrupt_running(const std::string& reason) const {
 }
 const EngineSettings& Engine::settings() const { return impl_->settings; }
 
+CompiledModule make_compiled_component(wasmtime::component::Component component, Tier& tier,
+                                       bool baseline) {
+  auto impl = std::make_shared<CompiledModule::Impl>();
+  impl->tier = &tier;
+  impl->baseline = baseline;
+  const auto type = component.type();
+  for (std::size_t i = 0; i < type.export_count(tier.engine); ++i) {
+    auto exported = type.export_nth(tier.engine, i);
+    if (exported && exported->first.starts_with("wasi:cli/run@0.2")) {
+      impl->run_export = std::string(exported->first);
+      impl->has_start = true;
+    }
+  }
+  // Preview 2 reaches files only through wasi:filesystem, which every std library imports;
+  // such a component gets the sandbox directory like a core module with path_open.
+  for (std::size_t i = 0; i < type.import_count(tier.engine); ++i) {
+    auto imported = type.import_nth(tier.engine, i);
+    if (imported && imported->first.starts_with("wasi:filesystem/")) impl->uses_filesystem = true;
+  }
+  impl->code_size = 1 << 20;  // the C API does not tell; weigh every component like 1 MiB of code
+  impl->component = std::move(component);
+  return CompiledModule(std::move(impl));
+}
+
 CompiledModule make_compiled_module(wasmtime::Module module, Tier& tier, bool baseline) {
-  auto impl = std::make_shared<CompiledModule::Impl>(CompiledModule::Impl{module, &tier, baseline});
+  auto impl = std::make_shared<CompiledModule::Impl>();
+  impl->module = module;
+  impl->tier = &tier;
+  impl->baseline = baseline;
   for (const auto& import : module.imports()) {
     if (import.module() == "wasi_snapshot_preview1" && import.name() == "path_open") {
       impl->uses_filesystem = true;
@@ -123,6 +157,12 @@ CompiledModule make_compiled_module(wasmtime::Module module, Tier& tier, bool ba
 
 namespace {
 
+// The binary format's layer field (bytes 6-7 of the preamble): 0 for core modules, 1 for
+// components.
+bool is_component(std::span<const std::uint8_t> wasm) {
+  return wasm.size() >= 8 && wasm[6] == 1 && wasm[7] == 0;
+}
+
 Result<CompiledModule> compile_for(Tier& tier, bool baseline, std::span<const std::uint8_t> wasm) {
   static constexpr std::uint8_t kMagic[4] = {0, 'a', 's', 'm'};
   if (wasm.size() >= 4 && !std::equal(kMagic, kMagic + 4, wasm.begin())) {
@@ -135,8 +175,13 @@ Result<CompiledModule> compile_for(Tier& tier, bool baseline, std::span<const st
     std::vector<std::uint8_t> bytes = binary.ok();
     return compile_for(tier, baseline, bytes);
   }
-  auto module = wasmtime::Module::compile(
-      tier.engine, wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(wasm.data()), wasm.size()));
+  const wasmtime::Span<uint8_t> bytes(const_cast<std::uint8_t*>(wasm.data()), wasm.size());
+  if (is_component(wasm)) {
+    auto component = wasmtime::component::Component::compile(tier.engine, bytes);
+    if (!component) return failed("invalid Wasm component: " + component.err().message());
+    return make_compiled_component(component.ok(), tier, baseline);
+  }
+  auto module = wasmtime::Module::compile(tier.engine, bytes);
   if (!module) return failed("invalid Wasm module: " + module.err().message());
   return make_compiled_module(module.ok(), tier, baseline);
 }
@@ -155,15 +200,19 @@ Result<CompiledModule> Engine::compile_baseline(std::span<const std::uint8_t> wa
 bool Engine::tiered() const { return impl_->baseline.has_value(); }
 
 Result<CompiledModule> Engine::deserialize(std::span<const std::uint8_t> precompiled) const {
-  auto module = wasmtime::Module::deserialize(
-      impl_->optimized.engine,
-      wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(precompiled.data()), precompiled.size()));
-  if (!module) return failed("cannot load precompiled module: " + module.err().message());
-  return make_compiled_module(module.ok(), impl_->optimized, false);
+  const wasmtime::Span<uint8_t> bytes(const_cast<std::uint8_t*>(precompiled.data()),
+                                      precompiled.size());
+  // The artifact says which it is: Wasmtime refuses a component's as a module and vice versa.
+  auto module = wasmtime::Module::deserialize(impl_->optimized.engine, bytes);
+  if (module) return make_compiled_module(module.ok(), impl_->optimized, false);
+  auto component = wasmtime::component::Component::deserialize(impl_->optimized.engine, bytes);
+  if (component) return make_compiled_component(component.ok(), impl_->optimized, false);
+  return failed("cannot load precompiled module: " + module.err().message());
 }
 
 Result<std::vector<std::uint8_t>> Engine::serialize(const CompiledModule& module) const {
-  auto bytes = module.impl().module.serialize();
+  const auto& impl = module.impl();
+  auto bytes = impl.component ? impl.component->serialize() : impl.module->serialize();
   if (!bytes) return failed("cannot serialize module: " + bytes.err().message());
   return std::move(bytes.ok());
 }

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 #include <wasmtime.hh>
+#include <wasmtime/component.hh>
 
 #include "sandbox/compiled_module.hpp"
 #include "sandbox/engine.hpp"
@@ -23,12 +24,17 @@ struct Tier {
   wasmtime::Linker stdio_linker;
   // Plain WASI, for modules that use files (their fd_write must reach WASI's file table).
   wasmtime::Linker wasi_linker;
+  // WASI preview 2 for components (wasi:cli/run). No wasi:http: see docs/permissions-and-limits.md.
+  wasmtime::component::Linker component_linker;
 
   explicit Tier(wasmtime::Config config);
 };
 
 struct CompiledModule::Impl {
-  wasmtime::Module module;
+  // Exactly one of these: a core module or a component.
+  std::optional<wasmtime::Module> module;
+  std::optional<wasmtime::component::Component> component;
+  std::string run_export;  // components: "wasi:cli/run@0.2.x", the interface _start stands for
   Tier* tier = nullptr;
   bool baseline = false;
   bool uses_filesystem = false;
@@ -57,5 +63,7 @@ struct Engine::Impl {
 };
 
 CompiledModule make_compiled_module(wasmtime::Module module, Tier& tier, bool baseline);
+CompiledModule make_compiled_component(wasmtime::component::Component component, Tier& tier,
+                                       bool baseline);
 
 }  // namespace wwp::sandbox

@@ -91,8 +91,11 @@ wasmtime_error_t* on_epoch_tick(wasmtime_context_t*, void* data, uint64_t* delta
 Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const RunSpec& spec) {
   Engine::Impl& impl = engine.impl();
   if (!module.has_start()) {
-    return failed(
-        "module has no _start function: build it as a WASI command (a program with main)");
+    return failed(module.impl().component
+                      ? "component exports no wasi:cli/run@0.2: build it as a WASI command "
+                        "(a program with main)"
+                      : "module has no _start function: build it as a WASI command (a program "
+                        "with main)");
   }
   if (spec.limits.memory_bytes > impl.settings.max_memory_bytes) {
     return limit_exceeded("memory limit " + format_quantity(spec.limits.memory_bytes) +
@@ -109,6 +112,7 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
   output.stdout_cap = spec.limits.stdout_bytes;
   output.stderr_cap = spec.limits.stderr_bytes;
   state.stop = stop.get();
+  if (spec.http) state.http.policy = &*spec.http;
   store.context().set_data(&state);
   store.limiter(static_cast<std::int64_t>(spec.limits.memory_bytes), -1, -1, -1, -1);
 
@@ -123,7 +127,8 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     wasm_byte_vec_new(&bytes, spec.stdin_data->size(), spec.stdin_data->data());
     wasi_config_set_stdin_bytes(wasi.capi(), &bytes);
   }
-  const bool native_stdio = !module.uses_filesystem();
+  // The native fd_write serves core modules without files; components always use WASI's streams.
+  const bool native_stdio = !module.uses_filesystem() && !module.impl().component;
   if (!native_stdio) capture_through_callbacks(wasi, output);
   if (spec.root_dir && !wasi.preopen_dir(spec.root_dir->string(), "/", /*fs_mutable=*/true)) {
     return failed("cannot open the sandbox directory " + spec.root_dir->string());
@@ -140,6 +145,7 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     outcome.end = end;
     outcome.stdout_data = std::move(output.stdout_data);
     outcome.stderr_data = std::move(output.stderr_data);
+    outcome.notes = std::move(state.http.notes);
     return outcome;
   };
   // How the module ended when it did not return from _start: an output cap, proc_exit, the
@@ -172,8 +178,40 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     return finish(RunOutcome::End::Trapped);
   };
 
+  const auto& compiled = module.impl();
+  if (compiled.component) {
+    // wasi:cli/run's `run: func() -> result`; exit() inside ends it like proc_exit does.
+    auto instance = tier.component_linker.instantiate(store, *compiled.component);
+    if (!instance) {
+      if (auto host = stopped_by_host()) return *host;
+      std::string message = instance.err().message();
+      if (message.find("wasi:http/") != std::string::npos)
+        message += " (wasi:http is not available to components: docs/permissions-and-limits.md)";
+      return failed("cannot instantiate component: " + message);
+    }
+    auto interface = instance.ok().get_export_index(store, nullptr, compiled.run_export);
+    auto run_index =
+        interface ? instance.ok().get_export_index(store, &*interface, "run") : std::nullopt;
+    auto run_func = run_index ? instance.ok().get_func(store, *run_index) : std::nullopt;
+    if (!run_func) return failed("component export " + compiled.run_export + "#run is missing");
+    wasmtime::component::Val result(false);
+    auto called = run_func->call(store, {}, wasmtime::Span<wasmtime::component::Val>(&result, 1));
+    if (auto host = stopped_by_host()) return *host;
+    if (called) {
+      outcome.exit_code = result.is_result() && result.get_result().is_ok() ? 0 : 1;
+      return finish(RunOutcome::End::Exited);
+    }
+    const auto& error = called.err();
+    if (auto code = error.i32_exit()) {
+      outcome.exit_code = *code;
+      return finish(RunOutcome::End::Exited);
+    }
+    outcome.message = error.message();
+    return finish(RunOutcome::End::Trapped);
+  }
+
   wasmtime::Linker& linker = native_stdio ? tier.stdio_linker : tier.wasi_linker;
-  auto instance = linker.instantiate(store, module.impl().module);
+  auto instance = linker.instantiate(store, *compiled.module);
   if (!instance) {
     const auto& err = instance.err().data;
     if (const auto* trap = std::get_if<wasmtime::Trap>(&err)) return classify_trap(*trap);

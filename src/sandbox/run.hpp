@@ -14,6 +14,7 @@
 #include "common/result.hpp"
 #include "sandbox/compiled_module.hpp"
 #include "sandbox/engine.hpp"
+#include "sandbox/http_capability.hpp"
 #include "sandbox/stop_signal.hpp"
 
 namespace wwp::sandbox {
@@ -32,6 +33,8 @@ struct RunSpec {
   // Mapped as "/" inside the module, read-write. Absent: the module sees no filesystem at all.
   std::optional<std::filesystem::path> root_dir;
   RunLimits limits;
+  // Outbound HTTP (wasi_experimental_http); absent: every request is refused (error 7).
+  std::optional<HttpPolicy> http;
   // Optional: ends the run early with End::Stopped when requested (see stop_signal.hpp).
   std::shared_ptr<StopSignal> stop;
 };
@@ -51,6 +54,9 @@ struct RunOutcome {
   std::string stderr_data;
   std::uint64_t memory_bytes = 0;  // linear memory size when the module stopped
   bool stop_transient = false;     // End::Stopped for a reason that is not the step's fault
+  // What the host refused or what failed on the module's behalf (e.g. an HTTP destination not
+  // allowed), for the step's message: the module only saw an error code.
+  std::vector<std::string> notes;
 };
 
 // Errors are reserved for failures to start the module (missing imports, no _start, instance

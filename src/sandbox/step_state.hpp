@@ -7,6 +7,7 @@
 #include <optional>
 #include <wasmtime.hh>
 
+#include "sandbox/http_session.hpp"
 #include "sandbox/output_capture.hpp"
 #include "sandbox/stop_signal.hpp"
 
@@ -20,6 +21,7 @@ struct StepState {
   const StopSignal* stop = nullptr;
   // Why the host ended the module, when it did (checked after the call returns).
   enum class HostEnd { None, Deadline, Stop } host_end = HostEnd::None;
+  HttpSession http;
   // Set by our proc_exit: WASI's own refuses statuses >= 126 with an error that reads like a trap.
   std::optional<int> exit_status;
 
