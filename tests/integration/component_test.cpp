@@ -11,7 +11,7 @@ namespace {
 
 class Components : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { plugin = new PluginProcess({}); }
+  static void SetUpTestSuite() { plugin = new PluginProcess(); }
   static void TearDownTestSuite() {
     delete plugin;
     plugin = nullptr;
@@ -41,10 +41,12 @@ TEST_F(Components, ARustComponentAndACModuleGiveTheSameNode) {
             "arg1=one\narg2=two words\nCOLOR=blue\nHOME=(unset)\nstdin=piped");
 }
 
-TEST_F(Components, ExitCodeOfAComponentIsTheStepsExitCode) {
+TEST_F(Components, ANonZeroExitOfAComponentIsExitCode1) {
+  // WASI 0.2's exit takes ok or err, so Rust's exit(3) reaches the host as err: exit code 1.
   const Json node = node_of(echo_template("stdin_env_component.wasm", "exit3"));
   EXPECT_EQ(node["phase"], "Failed") << node.dump();
-  EXPECT_EQ(node["outputs"]["exitCode"], "3");
+  EXPECT_EQ(node["outputs"]["exitCode"], "1");
+  EXPECT_EQ(node["message"], "exit code 1");
 }
 
 TEST_F(Components, FilesAtDeclaredPathsBecomeOutputParameters) {
