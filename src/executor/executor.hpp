@@ -19,6 +19,8 @@ struct ExecutorSettings {
   std::filesystem::path sandbox_parent;         // where step directories are created
   sandbox::RunLimits default_limits;            // for templates that set none
   std::uint64_t max_result_bytes = 1ULL << 20;  // result.json and each output parameter file
+  // The operator's cap on a template's limits.timeout (--max-timeout); longer ones are cut.
+  std::chrono::milliseconds max_timeout{std::chrono::hours(24)};
 };
 
 class Executor {
