@@ -87,6 +87,8 @@ class PluginServer {
   // After serve(): steps that did not end even when interrupted; the process should exit
   // without waiting for them.
   std::size_t abandoned_steps() const { return abandoned_; }
+  // Calls waiting for their step right now.
+  std::size_t waiting_calls() const { return waiting_calls_; }
 
  private:
   struct Reply {
