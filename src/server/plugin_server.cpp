@@ -153,9 +153,10 @@ void PluginServer::shutdown() {
 std::optional<HttpReply> PluginServer::route(const HttpRequest& request, bool main_port) {
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
+  // A known path with another method is as unknown as any other route (404, as before).
   auto method_is = [&](std::string_view method) -> std::optional<HttpReply> {
     if (request.method == method) return std::nullopt;
-    return HttpReply{405, "use " + std::string(method) + "\n"};
+    return HttpReply{404, "not found\n"};
   };
   if (path == "/healthz") {
     if (auto wrong = method_is("GET")) return wrong;

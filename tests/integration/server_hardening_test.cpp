@@ -118,8 +118,7 @@ TEST(ServerHardening, TheGracePeriodInterruptsStepsAndTheProcessExits) {
   }
   ASSERT_EQ(exited, plugin.pid()) << "still running 60s after SIGTERM:\n" << plugin.log();
   EXPECT_TRUE(WIFEXITED(status)) << plugin.log();
-  EXPECT_NE(plugin.log().find("grace period over: interrupting 1 running steps"),
-            std::string::npos)
+  EXPECT_NE(plugin.log().find("grace period over: interrupting 1 running steps"), std::string::npos)
       << plugin.log();
 }
 
@@ -144,8 +143,8 @@ TEST(ServerHardening, ServeExitsWhenItCannotListen) {
   const auto dir = fresh_temp_dir("no-listen");
   auto serve = [&](const std::string& args) {
     const std::string command = plugin_binary().string() + " serve --insecure-no-token " +
-                                "--fs-cache-dir " + (dir / "cache").string() + " " + args +
-                                " > " + (dir / "log").string() + " 2>&1";
+                                "--fs-cache-dir " + (dir / "cache").string() + " " + args + " > " +
+                                (dir / "log").string() + " 2>&1";
     return WEXITSTATUS(std::system(command.c_str()));
   };
   auto log = [&] {

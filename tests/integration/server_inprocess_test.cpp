@@ -26,8 +26,9 @@ const std::string kAuth = "Authorization: Bearer " + std::string(kToken) + "\r\n
 
 // A step body for workflow `uid`; each uid is a different step.
 std::string step_body(const std::string& uid) {
-  Json body = {{"workflow", {{"metadata", {{"name", "wf"}, {"uid", uid}}}}},
-               {"template", {{"name", "s"}, {"plugin", {{"wasm", {{"module", {{"path", "x"}}}}}}}}}};
+  Json body = {
+      {"workflow", {{"metadata", {{"name", "wf"}, {"uid", uid}}}}},
+      {"template", {{"name", "s"}, {"plugin", {{"wasm", {{"module", {{"path", "x"}}}}}}}}}};
   return body.dump();
 }
 
@@ -199,7 +200,7 @@ TEST(HttpServer, RefusesOversizedAndMalformedRequests) {
     conn.send(http_request("GET", "/nowhere"));
     EXPECT_EQ(conn.read_reply().status, 404);
     conn.send(http_request("GET", "/api/v1/template.execute"));
-    EXPECT_EQ(conn.read_reply().status, 405);
+    EXPECT_EQ(conn.read_reply().status, 404);
   }
 }
 
@@ -301,7 +302,8 @@ TEST(HttpServer, BindingAnOccupiedPortFailsCleanly) {
   // `Served` picks port 0; bind the same port explicitly.
   auto bound = second.bind();
   ASSERT_FALSE(bound.ok());
-  EXPECT_NE(bound.error().message.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
-            std::string::npos)
+  EXPECT_NE(
+      bound.error().message.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
+      std::string::npos)
       << bound.error().message;
 }
