@@ -424,6 +424,9 @@ struct HttpListener::State {
       case Phase::Headers:
       case Phase::Body:
       case Phase::Skip:
+        // A client that sends requests without reading the replies is not read either, so the
+        // replies it does not collect stay bounded.
+        return c.out.size() < kReadChunk;
       case Phase::Lingering:
         return true;
       case Phase::Handling:

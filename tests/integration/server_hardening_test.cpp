@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <thread>
 
@@ -70,9 +71,38 @@ TEST(ServerHardening, UnauthenticatedBurstIsRefusedBeforeTheBodiesAndMemoryStays
   EXPECT_EQ(refused, kClients);
   const long peak = status_kib(plugin.pid(), "VmHWM");
   const long rss_after = status_kib(plugin.pid(), "VmRSS");
+  std::cout << "plugin RSS before " << rss_before << " KiB, peak " << peak << " KiB, after "
+            << rss_after << " KiB\n";
   // Generous: the bodies alone would be 720 MiB.
   EXPECT_LT(peak - rss_before, 100 * 1024) << "peak " << peak << " KiB, before " << rss_before;
   EXPECT_LT(rss_after - rss_before, 64 * 1024) << "after " << rss_after << " KiB";
+  EXPECT_EQ(healthz(plugin.port()), 200);
+}
+
+TEST(ServerHardening, AuthenticatedBurstIsHeldWithinTheRequestMemoryBudget) {
+  PluginProcess plugin({"--request-memory", "64Mi"});
+  const long rss_before = status_kib(plugin.pid(), "VmRSS");
+  const std::string body(15 << 20, 'x');
+  constexpr int kClients = 48;
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&] {
+      RawConnection conn(plugin.port());
+      conn.send(http_request("POST", "/api/v1/template.execute",
+                             "Authorization: Bearer " + plugin.token() + "\r\n", body));
+      const int status = conn.read_reply().status;
+      if (status == 400 || status == 503) ++answered;  // not JSON, or over the budget
+    });
+  }
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(answered, kClients);
+  const long peak = status_kib(plugin.pid(), "VmHWM");
+  const long rss_after = status_kib(plugin.pid(), "VmRSS");
+  std::cout << "authenticated burst: plugin RSS before " << rss_before << " KiB, peak " << peak
+            << " KiB, after " << rss_after << " KiB\n";
+  EXPECT_LT(peak - rss_before, 200 * 1024);  // the 64Mi budget plus room; held: 720 MiB
+  EXPECT_LT(rss_after - rss_before, 64 * 1024);
   EXPECT_EQ(healthz(plugin.port()), 200);
 }
 
