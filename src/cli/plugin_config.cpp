@@ -106,7 +106,8 @@ void add_server_flags(CLI::App& c, PluginConfig& config) {
                "Steps waiting beyond that before answering 503")
       ->envname("QUEUE_CAPACITY")
       ->capture_default_str();
-  c.add_option("--http-threads", config.http_threads, "HTTP connections served at once")
+  c.add_option("--http-threads", config.http_threads,
+               "Workers for execute calls (connections themselves need no thread)")
       ->envname("HTTP_THREADS")
       ->capture_default_str();
   c.add_option("--health-port", config.health_port,

@@ -41,6 +41,12 @@ Result<Parameter> parse_parameter(const Json& json, std::string_view path) {
   if (json.contains("default") && !json["default"].is_null()) {
     parameter.default_value = render_value(json["default"]);
   }
+  // Values are substituted into arguments and environment values, which are C strings.
+  for (auto [key, value] :
+       {std::pair{"value", &parameter.value}, std::pair{"default", &parameter.default_value}}) {
+    if (*value && has_nul(**value))
+      return field_error(std::string(path) + "." + key, "must not contain a NUL character");
+  }
   auto value_from = optional_object(json, "valueFrom", path);
   if (!value_from) return value_from.error();
   if (*value_from != nullptr) {

@@ -46,10 +46,12 @@ struct ListenerLimits {
   std::uint64_t body_budget_bytes = 64ULL << 20;
   std::chrono::milliseconds header_timeout{10000};  // from the first byte to the blank line
   std::chrono::milliseconds body_timeout{60000};    // the whole body
-  std::chrono::milliseconds idle_timeout{90000};    // a kept-alive connection between requests
-  std::chrono::milliseconds write_timeout{30000};   // the whole reply
-  std::size_t max_connections = 512;                // the oldest one still in its headers gives way
-  std::size_t workers = 8;                          // threads running `handle`
+  // A kept-alive connection between requests. Go clients (the agent) notice an idle connection
+  // being closed and open a new one; they drop idle ones themselves after 90 s.
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds write_timeout{30000};  // the whole reply
+  std::size_t max_connections = 512;               // the oldest one still in its headers gives way
+  std::size_t workers = 8;                         // threads running `handle`
 };
 
 class HttpListener {

@@ -56,7 +56,7 @@ struct ServerSettings {
   std::uint64_t body_budget_bytes = 64ULL << 20;
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{60000};
-  std::chrono::milliseconds idle_timeout{90000};
+  std::chrono::milliseconds idle_timeout{60000};
   std::size_t max_connections = 512;
   // Called once when the grace period ends with steps still running; it should interrupt them
   // (the server itself does not know how steps run).

@@ -224,6 +224,11 @@ TEST(ExecuteRequest, NulAndMalformedEnvironmentAreRefused) {
   EXPECT_NE(error_of(request_with({{"module", module}, {"env", {{"A=B", "x"}}}}))
                 .find("template.plugin.wasm.env.A=B: a variable name must not contain '='"),
             std::string::npos);
+  Json with_parameter = request_with({{"module", module}, {"args", {"{{inputs.parameters.p}}"}}});
+  with_parameter["template"]["inputs"]["parameters"] = {{{"name", "p"}, {"value", nul}}};
+  EXPECT_NE(
+      error_of(with_parameter).find("template.inputs.parameters[0].value: must not contain a NUL"),
+      std::string::npos);
   EXPECT_NE(error_of(request_with({{"module", module}, {"env", {{nul, "x"}}}}))
                 .find("a variable name contains a NUL"),
             std::string::npos);
