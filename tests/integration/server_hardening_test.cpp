@@ -115,7 +115,9 @@ TEST(ServerHardening, AuthenticatedBurstIsHeldWithinTheRequestMemoryBudget) {
             << " KiB, after " << rss_after << " KiB\n";
   EXPECT_LT(peak - rss_before, 200 * 1024);  // the 64Mi budget plus room; held: 720 MiB
   // AddressSanitizer keeps freed memory in its quarantine (256 MiB) instead of returning it.
-  if (!kAsan) EXPECT_LT(rss_after - rss_before, 64 * 1024);
+  if (!kAsan) {
+    EXPECT_LT(rss_after - rss_before, 64 * 1024);
+  }
   EXPECT_EQ(healthz(plugin.port()), 200);
 }
 
