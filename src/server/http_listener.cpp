@@ -151,6 +151,10 @@ Result<std::uint64_t> content_length(const HttpRequest& request) {
   return length.value_or(0);
 }
 
+bool expects_continue(const HttpRequest& request) {
+  return lower(request.header("expect")) == "100-continue";
+}
+
 enum class Phase {
   Idle,      // kept alive, waiting for the next request
   Headers,   // reading the request line and headers
@@ -264,6 +268,21 @@ struct HttpListener::State {
     c.in.clear();
   }
 
+  // Answers before the body is read; the body, if any, is then discarded unread, or the
+  // connection closed after the reply.
+  void answer_before_body(Conn& c, const HttpReply& reply, std::uint64_t length, bool close,
+                          Clock::time_point now) {
+    queue_reply(c, reply, close);
+    if (close) {
+      c.phase = Phase::Closing;
+      c.in.clear();
+      return;
+    }
+    c.skip = length;
+    c.phase = Phase::Skip;
+    c.deadline = now + limits.body_timeout;
+  }
+
   void become_idle(Conn& c, Clock::time_point now) {
     c.phase = c.close_after_reply ? Phase::Closing : Phase::Idle;
     c.since = now;
@@ -303,16 +322,12 @@ struct HttpListener::State {
           if (head->http10 || connection == "close") c.close_after_reply = true;
           if (auto early = routes.on_headers(request)) {
             // Discarding a body costs no memory, only time; beyond the largest body we would
-            // accept, closing (after a short linger) is cheaper.
-            queue_reply(c, *early, *length > limits.max_body_bytes);
-            if (c.close_after_reply && *length > limits.max_body_bytes) {
-              c.phase = Phase::Closing;
-              c.in.clear();
-              return;
-            }
-            c.skip = *length;
-            c.phase = Phase::Skip;
-            c.deadline = now + limits.body_timeout;
+            // accept, closing (after a short linger) is cheaper. A client that expects
+            // "100 Continue" will not send the body after a final answer: close too.
+            answer_before_body(
+                c, *early, *length,
+                *length > limits.max_body_bytes || (*length > 0 && expects_continue(request)), now);
+            if (c.phase == Phase::Closing) return;
             break;
           }
           if (*length > limits.max_body_bytes) {
@@ -322,21 +337,19 @@ struct HttpListener::State {
           }
           if (!routes.handle || limits.workers == 0) return refuse(c, 404, "not found");
           if (!reserve(*length)) {
-            queue_reply(c,
-                        {503, "the server is busy reading other requests (" +
-                                  std::to_string(limits.body_budget_bytes >> 20) +
-                                  " MiB of request bodies in flight); retry later\n"},
-                        false);
-            c.skip = *length;
-            c.phase = Phase::Skip;
-            c.deadline = now + limits.body_timeout;
+            answer_before_body(c,
+                               {503, "the server is busy reading other requests (" +
+                                         std::to_string(limits.body_budget_bytes >> 20) +
+                                         " MiB of request bodies in flight); retry later\n"},
+                               *length, *length > 0 && expects_continue(request), now);
+            if (c.phase == Phase::Closing) return;
             break;
           }
           c.reserved = *length;
           c.body_expected = *length;
           c.request = std::move(request);
           c.request.body.reserve(*length);
-          if (lower(c.request.header("expect")) == "100-continue" && *length > 0) {
+          if (expects_continue(c.request) && *length > 0) {
             if (c.out.empty()) c.write_deadline = now + limits.write_timeout;
             c.out += "HTTP/1.1 100 Continue\r\n\r\n";
           }

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/socket.h>
+
 #include "plugin_process.hpp"
 #include "raw_http.hpp"
 #include "server/plugin_server.hpp"
@@ -136,6 +138,31 @@ TEST(HttpServer, TheTokenIsCheckedBeforeTheBodyIsRead) {
   EXPECT_EQ(reply.status, 403);
   EXPECT_EQ(reply.body, "invalid or missing bearer token\n");
   EXPECT_EQ(served.server().waiting_calls(), 0u);
+}
+
+TEST(HttpServer, ExpectContinueIsHonoured) {
+  Served served(quick_settings(), succeed);
+  {
+    // Refused before the body: the client will not send it, so the connection ends.
+    RawConnection conn(served.port());
+    conn.send(
+        http_request("POST", "/api/v1/template.execute", "Expect: 100-continue\r\n", "", 1000));
+    const std::string answer = conn.read_until_closed();
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 403 Forbidden\r\n")) << answer;
+  }
+  {
+    RawConnection conn(served.port());
+    const std::string body = step_body("continue");
+    conn.send(http_request("POST", "/api/v1/template.execute", kAuth + "Expect: 100-continue\r\n",
+                           "", body.size()));
+    const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    std::string received(interim.size(), '\0');
+    ASSERT_EQ(::recv(conn.fd(), received.data(), received.size(), MSG_WAITALL),
+              static_cast<ssize_t>(received.size()));
+    EXPECT_EQ(received, interim);
+    conn.send(body);
+    EXPECT_EQ(conn.read_reply().status, 200);
+  }
 }
 
 TEST(HttpServer, BodiesInFlightShareOneMemoryBudget) {
