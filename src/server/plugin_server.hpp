@@ -5,7 +5,8 @@
 //   GET  /readyz                    ready to execute (not starting, not shutting down)
 //
 // Status codes follow what Argo's agent does with them: 403 bad token, 400 malformed request,
-// 503 overloaded or a dependency down (the agent retries), 404 unknown path.
+// 503 overloaded or a dependency down (the agent retries), 404 unknown path; the listener adds
+// 408/411/413/431 for requests too slow, chunked, too large or with oversized headers.
 //
 // The probes are answered by the poll thread itself, never behind a step; with a health port
 // they also have a listener of their own that clients of the main port cannot crowd out.
