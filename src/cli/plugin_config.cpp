@@ -30,6 +30,10 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
                "Step timeout when the template sets none")
       ->envname("DEFAULT_TIMEOUT")
       ->capture_default_str();
+  c.add_option("--max-timeout", config.max_timeout,
+               "Longest timeout a template may ask for (longer ones are cut to it)")
+      ->envname("MAX_TIMEOUT")
+      ->capture_default_str();
   c.add_option("--default-memory", config.default_memory,
                "Linear-memory limit when the template sets none")
       ->envname("DEFAULT_MEMORY")
@@ -102,8 +106,28 @@ void add_server_flags(CLI::App& c, PluginConfig& config) {
                "Steps waiting beyond that before answering 503")
       ->envname("QUEUE_CAPACITY")
       ->capture_default_str();
-  c.add_option("--http-threads", config.http_threads, "HTTP connections served at once")
+  c.add_option("--http-threads", config.http_threads,
+               "Workers for execute calls (connections themselves need no thread)")
       ->envname("HTTP_THREADS")
+      ->capture_default_str();
+  c.add_option("--health-port", config.health_port,
+               "Extra port answering only /healthz and /readyz, for the probes (-1: none)")
+      ->envname("HEALTH_PORT")
+      ->capture_default_str();
+  c.add_option("--max-waiting-calls", config.max_waiting_calls,
+               "Calls that may wait for their step at once; others get Running at once "
+               "(default: half of --http-threads)")
+      ->envname("MAX_WAITING_CALLS");
+  c.add_option("--header-timeout", config.header_timeout,
+               "Time a client has to send a request's headers")
+      ->envname("HEADER_TIMEOUT")
+      ->capture_default_str();
+  c.add_option("--body-timeout", config.body_timeout, "Time a client has to send a request body")
+      ->envname("BODY_TIMEOUT")
+      ->capture_default_str();
+  c.add_option("--request-memory", config.request_memory,
+               "Request bodies held at once across connections (beyond it: 503)")
+      ->envname("REQUEST_MEMORY")
       ->capture_default_str();
   c.add_option("--requeue-wait", config.requeue_wait,
                "How long a call waits before answering Running")

@@ -30,13 +30,20 @@ struct PluginConfig {
   std::size_t max_concurrency = 0;  // 0: number of cores
   std::size_t queue_capacity = 256;
   std::size_t http_threads = 64;
+  int health_port = -1;               // -1: probes only on the main port
+  std::size_t max_waiting_calls = 0;  // 0: half of http_threads
+  std::string header_timeout = "10s";
+  std::string body_timeout = "60s";
+  std::string request_memory = "64Mi";
   std::string requeue_wait = "20s";
   std::string requeue_after = "5s";
   std::string result_ttl = "10m";
   std::string shutdown_grace = "25s";
   std::string default_timeout = "10m";
+  std::string max_timeout = "24h";
   std::string default_memory = "256Mi";
-  std::string max_memory = "4Gi";
+  // Fits the documented pod limit: see the sizing rule in docs/operations.md.
+  std::string max_memory = "512Mi";
   std::string max_output = "1Mi";
   std::string max_result = "1Mi";
   std::string memory_cache = "512Mi";

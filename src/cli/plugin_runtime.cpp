@@ -71,6 +71,11 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   auto timeout = duration_flag("default-timeout", config.default_timeout);
   if (!timeout) return timeout.error();
   exec.default_limits.timeout = *timeout;
+  auto max_timeout = duration_flag("max-timeout", config.max_timeout);
+  if (!max_timeout) return max_timeout.error();
+  if (max_timeout->count() <= 0) return invalid("--max-timeout: must be positive");
+  exec.max_timeout = *max_timeout;
+  exec.default_limits.timeout = std::min(exec.default_limits.timeout, exec.max_timeout);
   auto memory = quantity_flag("default-memory", config.default_memory);
   if (!memory) return memory.error();
   exec.default_limits.memory_bytes = *memory;

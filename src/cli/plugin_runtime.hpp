@@ -29,6 +29,7 @@ class PluginRuntime {
   ~PluginRuntime();
 
   executor::Executor& executor() { return *executor_; }
+  sandbox::Engine& engine() { return *engine_; }
   modules::CompiledCache& compiled_cache() { return *compiled_; }
 
  private:

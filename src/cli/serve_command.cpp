@@ -1,7 +1,9 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <thread>
 
 #include "cli/commands.hpp"
@@ -16,7 +18,19 @@ Result<server::ServerSettings> server_settings(const PluginConfig& config) {
   server::ServerSettings s;
   s.bind = config.bind;
   s.port = config.port;
-  s.http_threads = config.http_threads;
+  s.http_threads = std::max<std::size_t>(1, config.http_threads);
+  s.health_port = config.health_port;
+  s.max_waiting_calls = config.max_waiting_calls ? config.max_waiting_calls
+                                                 : std::max<std::size_t>(1, s.http_threads / 2);
+  auto header_timeout = duration_flag("header-timeout", config.header_timeout);
+  if (!header_timeout) return header_timeout.error();
+  s.header_timeout = *header_timeout;
+  auto body_timeout = duration_flag("body-timeout", config.body_timeout);
+  if (!body_timeout) return body_timeout.error();
+  s.body_timeout = *body_timeout;
+  auto request_memory = quantity_flag("request-memory", config.request_memory);
+  if (!request_memory) return request_memory.error();
+  s.body_budget_bytes = *request_memory;
   s.max_concurrency = config.max_concurrency ? config.max_concurrency
                                              : std::max(1u, std::thread::hardware_concurrency());
   s.queue_capacity = config.queue_capacity;
@@ -68,6 +82,10 @@ int serve(const PluginConfig& config) {
     return 2;
   }
   executor::Executor& executor = (*runtime)->executor();
+  sandbox::Engine& engine = (*runtime)->engine();
+  settings->on_grace_expired = [&engine] {
+    engine.interrupt_running("the plugin is shutting down (--shutdown-grace is over)");
+  };
   server::PluginServer server(
       *settings, std::move(*auth), [&executor](const model::ExecuteRequest& request) {
         return executor.execute(*request.tmpl, request.workflow, request.step_key);
@@ -76,17 +94,40 @@ int serve(const PluginConfig& config) {
     spdlog::error("{}", bound.error().message);
     return 2;
   }
-  std::thread signal_waiter([&server, signals] {
+  std::atomic<bool> serving_failed{false};
+  std::thread signal_waiter([&server, &serving_failed, signals] {
     int signal = 0;
     sigwait(&signals, &signal);
+    if (serving_failed) return;  // woken by ourselves below
     spdlog::info("received {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     server.shutdown();
   });
-  spdlog::info("wasm-workflows-plugin listening on {}:{} (max {} concurrent steps)", settings->bind,
-               server.port(), settings->max_concurrency);
-  server.serve();
-  // serve() returns only after shutdown(); the waiter thread is done by then.
+  if (server.health_port() >= 0) {
+    spdlog::info(
+        "wasm-workflows-plugin listening on {}:{}, probes also on port {} (max {} "
+        "concurrent steps)",
+        settings->bind, server.port(), server.health_port(), settings->max_concurrency);
+  } else {
+    spdlog::info("wasm-workflows-plugin listening on {}:{} (max {} concurrent steps)",
+                 settings->bind, server.port(), settings->max_concurrency);
+  }
+  auto served = server.serve();
+  if (!served) {
+    // The waiter would wait for a signal forever; send it one of those it waits for.
+    serving_failed = true;
+    pthread_kill(signal_waiter.native_handle(), SIGTERM);
+  }
   signal_waiter.join();
+  if (!served) {
+    spdlog::error("{}", served.error().message);
+    return 1;
+  }
+  if (auto abandoned = server.abandoned_steps()) {
+    // Waiting for them would keep the pod past its termination grace period.
+    spdlog::error("exiting with {} steps that did not stop", abandoned);
+    spdlog::shutdown();
+    std::_Exit(1);
+  }
   spdlog::info("stopped");
   return 0;
 }

@@ -35,32 +35,59 @@ model::Json scalar(const YAML::Node& node) {
   return text;
 }
 
-model::Json convert(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar:
-      return scalar(node);
-    case YAML::NodeType::Sequence: {
+// Aliases let a few lines of YAML name the same subtree many times over ("billion laughs"), so the
+// expanded size is bounded as well as the depth (deeper JSON would be refused by the model).
+constexpr std::size_t kMaxNodes = 1'000'000;
+
+class Converter {
+ public:
+  Result<model::Json> convert(const YAML::Node& node, std::size_t depth) {
+    if (++nodes_ > kMaxNodes) {
+      return invalid("the YAML document expands to more than " + std::to_string(kMaxNodes) +
+                     " values (aliases included)");
+    }
+    switch (node.Type()) {
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined:
+        return model::Json(nullptr);
+      case YAML::NodeType::Scalar:
+        return scalar(node);
+      case YAML::NodeType::Sequence:
+      case YAML::NodeType::Map:
+        break;
+    }
+    if (depth >= model::kMaxJsonDepth) {
+      return invalid("the YAML document is nested deeper than " +
+                     std::to_string(model::kMaxJsonDepth) + " levels (the limit)");
+    }
+    if (node.Type() == YAML::NodeType::Sequence) {
       model::Json array = model::Json::array();
-      for (const auto& item : node) array.push_back(convert(item));
+      for (const auto& item : node) {
+        auto value = convert(item, depth + 1);
+        if (!value) return value;
+        array.push_back(std::move(*value));
+      }
       return array;
     }
-    case YAML::NodeType::Map: {
-      model::Json object = model::Json::object();
-      for (const auto& entry : node) object[entry.first.as<std::string>()] = convert(entry.second);
-      return object;
+    model::Json object = model::Json::object();
+    for (const auto& entry : node) {
+      auto value = convert(entry.second, depth + 1);
+      if (!value) return value;
+      object[entry.first.as<std::string>()] = std::move(*value);
     }
+    return object;
   }
-  return nullptr;
-}
+
+ private:
+  std::size_t nodes_ = 0;
+};
 
 }  // namespace
 
 Result<model::Json> yaml_to_json(const std::string& text) {
   try {
-    return convert(YAML::Load(text));
+    // yaml-cpp's own parser stops at 2000 levels (YAML::DeepRecursion) before we see the tree.
+    return Converter().convert(YAML::Load(text), 0);
   } catch (const YAML::Exception& e) {
     return invalid(std::string("invalid YAML: ") + e.what());
   }

@@ -27,14 +27,23 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     return invalid("invalid duration \"" + original +
                    "\" (use Go syntax such as 30s, 5m, 1h30m, 500ms)");
   };
+  // Deadlines are computed in nanoseconds of std::chrono::steady_clock; longer ones would wrap.
+  constexpr double kMaxMs = 9.2e12;  // about 292 years: int64 nanoseconds
+  auto to_milliseconds = [&](double ms) -> Result<std::chrono::milliseconds> {
+    if (!(ms <= kMaxMs)) {
+      return invalid("duration \"" + original + "\" is too large (at most " +
+                     format_duration(std::chrono::milliseconds(static_cast<std::int64_t>(kMaxMs) /
+                                                               3600000 * 3600000)) +
+                     ")");
+    }
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(ms)));
+  };
   if (text.empty()) return bad();
   double seconds_only = 0;
   {
     std::string_view probe = text;
-    if (take_number(probe, seconds_only) && probe.empty()) {
-      return std::chrono::milliseconds(
-          static_cast<std::int64_t>(std::llround(seconds_only * 1000)));
-    }
+    if (take_number(probe, seconds_only) && probe.empty())
+      return to_milliseconds(seconds_only * 1000);
   }
   static constexpr std::pair<std::string_view, double> kUnits[] = {
       {"ms", 1.0},   {"us", 1e-3}, {"µs", 1e-3}, {"ns", 1e-6},
@@ -54,7 +63,7 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     }
     if (!matched) return bad();
   }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(total_ms)));
+  return to_milliseconds(total_ms);
 }
 
 std::string format_duration(std::chrono::milliseconds duration) {
@@ -92,8 +101,11 @@ Result<std::uint64_t> parse_quantity(std::string_view text) {
   for (const auto& [suffix, scale] : kSuffixes) {
     if (text == suffix) {
       double bytes = value * scale;
-      if (bytes > 1.8e19) return bad();
-      return static_cast<std::uint64_t>(std::llround(bytes));
+      // The largest double below 2^64, so the conversion below cannot overflow.
+      if (!(bytes <= 1.8e19)) {
+        return invalid("quantity \"" + original + "\" is too large (at most 2^64 bytes)");
+      }
+      return static_cast<std::uint64_t>(std::round(bytes));  // llround stops at 2^63
     }
   }
   return bad();

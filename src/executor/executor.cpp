@@ -96,7 +96,8 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
 
   sandbox::RunSpec spec;
   spec.limits = settings_.default_limits;
-  if (tmpl.wasm.limits.timeout) spec.limits.timeout = *tmpl.wasm.limits.timeout;
+  if (tmpl.wasm.limits.timeout)
+    spec.limits.timeout = std::min(*tmpl.wasm.limits.timeout, settings_.max_timeout);
   if (tmpl.wasm.limits.memory_bytes) spec.limits.memory_bytes = *tmpl.wasm.limits.memory_bytes;
   spec.argv.push_back(tmpl.name.empty() ? "module.wasm" : tmpl.name);
   for (const auto& arg : tmpl.wasm.args)

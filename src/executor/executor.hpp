@@ -22,6 +22,8 @@ struct ExecutorSettings {
   std::uint64_t max_result_bytes = 1ULL << 20;  // result.json and each output parameter file
   HttpSettings http;                            // what templates may grant (permissions.http)
   sandbox::HttpTransport http_transport;        // empty: outbound HTTP is unavailable
+  // The operator's cap on a template's limits.timeout (--max-timeout); longer ones are cut.
+  std::chrono::milliseconds max_timeout{std::chrono::hours(24)};
 };
 
 class Executor {

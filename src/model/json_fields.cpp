@@ -2,6 +2,57 @@
 
 namespace wwp::model {
 
+namespace {
+
+// Walks the tokens without building anything and stops at the first level past the limit.
+class DepthProbe : public nlohmann::json_sax<Json> {
+ public:
+  bool too_deep = false;
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return enter(); }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return leave(); }
+  bool start_array(std::size_t) override { return enter(); }
+  bool end_array() override { return leave(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool enter() {
+    if (++depth_ > kMaxJsonDepth) too_deep = true;
+    return !too_deep;
+  }
+  bool leave() {
+    --depth_;
+    return true;
+  }
+  std::size_t depth_ = 0;
+};
+
+}  // namespace
+
+Result<Json> parse_json(std::string_view text, std::string_view what) {
+  DepthProbe probe;
+  const bool well_formed = Json::sax_parse(text, &probe, nlohmann::json::input_format_t::json,
+                                           /*strict=*/true, /*ignore_comments=*/false);
+  if (probe.too_deep) {
+    return invalid(std::string(what) + " is nested deeper than " + std::to_string(kMaxJsonDepth) +
+                   " levels (the limit)");
+  }
+  if (!well_formed) return invalid(std::string(what) + " is not valid JSON");
+  Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return invalid(std::string(what) + " is not valid JSON");
+  return json;
+}
+
 std::string json_type_name(const Json& value) {
   switch (value.type()) {
     case Json::value_t::null:

@@ -12,6 +12,13 @@ namespace wwp::model {
 
 using Json = nlohmann::json;
 
+// Deeper JSON is refused before a tree is built: copying, dumping and comparing nlohmann trees
+// recurse once per level, so an untrusted depth would overflow the stack.
+inline constexpr std::size_t kMaxJsonDepth = 128;
+
+// Parses untrusted JSON; `what` names the document in errors ("request body", "result.json").
+Result<Json> parse_json(std::string_view text, std::string_view what);
+
 std::string json_type_name(const Json& value);
 
 Error field_error(std::string_view path, std::string_view what);

@@ -25,8 +25,9 @@ Json make_invocation(const Template& tmpl, const WorkflowMeta& workflow) {
 }
 
 Result<ModuleReport> parse_module_report(std::string_view text) {
-  Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return failed("result.json is not valid JSON");
+  auto parsed = parse_json(text, "result.json");
+  if (!parsed) return failed(parsed.error().message);
+  Json json = std::move(*parsed);
   if (!json.is_object())
     return failed("result.json: expected an object, got " + json_type_name(json));
   auto as_failure = [](const Error& e) {

@@ -22,6 +22,8 @@ std::string ModuleRef::describe() const {
 
 namespace {
 
+bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
 std::string indexed(std::string_view path, std::size_t i) {
   return std::string(path) + "[" + std::to_string(i) + "]";
 }
@@ -38,6 +40,12 @@ Result<Parameter> parse_parameter(const Json& json, std::string_view path) {
     parameter.value = render_value(json["value"]);
   if (json.contains("default") && !json["default"].is_null()) {
     parameter.default_value = render_value(json["default"]);
+  }
+  // Values are substituted into arguments and environment values, which are C strings.
+  for (auto [key, value] :
+       {std::pair{"value", &parameter.value}, std::pair{"default", &parameter.default_value}}) {
+    if (*value && has_nul(**value))
+      return field_error(std::string(path) + "." + key, "must not contain a NUL character");
   }
   auto value_from = optional_object(json, "valueFrom", path);
   if (!value_from) return value_from.error();
@@ -104,6 +112,9 @@ Result<ModuleRef> parse_module_ref(const Json& wasm, std::string_view path) {
       ref.kind = kind;
       ref.location = **value;
       if (ref.location.empty()) return field_error(module_path + "." + key, "must not be empty");
+      // The C APIs below would silently use the prefix before the NUL: another file or URL.
+      if (has_nul(ref.location))
+        return field_error(module_path + "." + key, "must not contain a NUL character");
     }
   }
   if (kinds != 1) {
@@ -160,6 +171,10 @@ Result<WasmSpec> parse_wasm_spec(const Json& wasm, std::string_view path) {
                            "expected a string, got " + json_type_name(arg));
       }
       spec.args.push_back(render_value(arg));
+      if (has_nul(spec.args.back())) {
+        return field_error(indexed(std::string(path) + ".args", i),
+                           "must not contain a NUL character (WASI arguments are C strings)");
+      }
     }
   }
   auto env = optional_object(wasm, "env", path);
@@ -170,7 +185,15 @@ Result<WasmSpec> parse_wasm_spec(const Json& wasm, std::string_view path) {
         return field_error(std::string(path) + ".env." + key,
                            "expected a string, got " + json_type_name(value));
       }
+      const std::string env_path = std::string(path) + ".env." + key;
+      if (key.empty()) return field_error(std::string(path) + ".env", "a variable name is empty");
+      if (key.find('=') != std::string::npos)
+        return field_error(env_path, "a variable name must not contain '='");
+      if (has_nul(key))
+        return field_error(std::string(path) + ".env", "a variable name contains a NUL character");
       spec.env.emplace_back(key, render_value(value));
+      if (has_nul(spec.env.back().second))
+        return field_error(env_path, "must not contain a NUL character");
     }
   }
   auto stdin_data = optional_string(wasm, "stdin", path);
@@ -304,9 +327,9 @@ Result<ExecuteRequest> parse_execute_request(const Json& body) {
 }
 
 Result<ExecuteRequest> parse_execute_body(std::string_view body) {
-  Json json = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return invalid("request body is not valid JSON");
-  return parse_execute_request(json);
+  auto json = parse_json(body, "request body");
+  if (!json) return json.error();
+  return parse_execute_request(*json);
 }
 
 std::string substitute(std::string_view text, const Template& tmpl, const WorkflowMeta& workflow) {

@@ -1,6 +1,5 @@
 #include "server/plugin_server.hpp"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include "common/units.hpp"
@@ -18,6 +17,39 @@ std::string elapsed_text(std::chrono::steady_clock::duration elapsed) {
                          1000);
 }
 
+constexpr std::string_view kExecutePath = "/api/v1/template.execute";
+
+ListenerLimits listener_limits(const ServerSettings& s, std::size_t workers) {
+  ListenerLimits limits;
+  limits.max_body_bytes = s.max_body_bytes;
+  limits.body_budget_bytes = s.body_budget_bytes;
+  limits.header_timeout = s.header_timeout;
+  limits.body_timeout = s.body_timeout;
+  limits.idle_timeout = s.idle_timeout;
+  limits.max_connections = s.max_connections;
+  limits.workers = workers;
+  return limits;
+}
+
+// Holds one of the limited places for calls waiting on a step.
+class WaitingSlot {
+ public:
+  WaitingSlot(std::atomic<std::size_t>& count, std::size_t limit) : count_(count) {
+    taken_ = count_.fetch_add(1) < limit;
+    if (!taken_) --count_;
+  }
+  ~WaitingSlot() {
+    if (taken_) --count_;
+  }
+  WaitingSlot(const WaitingSlot&) = delete;
+  WaitingSlot& operator=(const WaitingSlot&) = delete;
+  bool taken() const { return taken_; }
+
+ private:
+  std::atomic<std::size_t>& count_;
+  bool taken_ = false;
+};
+
 }  // namespace
 
 PluginServer::PluginServer(ServerSettings settings, BearerAuth auth, StepRunner runner)
@@ -25,31 +57,22 @@ PluginServer::PluginServer(ServerSettings settings, BearerAuth auth, StepRunner 
       auth_(std::move(auth)),
       runner_(std::move(runner)),
       steps_(settings_.result_ttl),
-      queue_(settings_.max_concurrency, settings_.queue_capacity),
-      http_(std::make_unique<httplib::Server>()) {
-  const std::size_t threads = settings_.http_threads;
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http_->set_payload_max_length(settings_.max_body_bytes);
-  http_->set_keep_alive_max_count(10000);
-  http_->set_tcp_nodelay(true);
-
-  http_->Post(
-      "/api/v1/template.execute", [this](const httplib::Request& req, httplib::Response& res) {
-        Reply reply = execute(req.get_header_value("Authorization"), req.body);
-        res.status = reply.status;
-        res.set_content(reply.body, reply.status == 200 ? "application/json" : "text/plain");
-      });
-  http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    if (stopping_) {
-      res.status = 503;
-      res.set_content("shutting down\n", "text/plain");
-    } else {
-      res.set_content("ready\n", "text/plain");
-    }
-  });
+      queue_(settings_.max_concurrency, settings_.queue_capacity) {
+  http_ = std::make_unique<HttpListener>(
+      "http", listener_limits(settings_, settings_.http_threads),
+      HttpListener::Routes{[this](const HttpRequest& request) { return route(request, true); },
+                           [this](HttpRequest& request) {
+                             Reply reply = execute(request.body);
+                             return HttpReply{
+                                 reply.status, std::move(reply.body),
+                                 reply.status == 200 ? "application/json" : "text/plain"};
+                           }});
+  if (settings_.health_port >= 0) {
+    health_ = std::make_unique<HttpListener>(
+        "health", listener_limits(settings_, 0),
+        HttpListener::Routes{[this](const HttpRequest& request) { return route(request, false); },
+                             nullptr});
+  }
 
   janitor_ = std::thread([this] {
     std::unique_lock lock(janitor_mutex_);
@@ -63,50 +86,117 @@ PluginServer::PluginServer(ServerSettings settings, BearerAuth auth, StepRunner 
 
 PluginServer::~PluginServer() {
   stopping_ = true;
+  grace_expired_ = true;  // queued steps must not start any more
   janitor_wake_.notify_all();
   if (janitor_.joinable()) janitor_.join();
+  if (queue_.running() > 0 && settings_.on_grace_expired) settings_.on_grace_expired();
+  steps_.abandon_unfinished(transient("the plugin is shutting down"));
+  stop_listeners(std::chrono::milliseconds(0));
+  if (health_thread_.joinable()) health_thread_.join();
+  http_.reset();
+  health_.reset();
 }
 
 Result<Ok> PluginServer::bind() {
-  if (settings_.port == 0) {
-    port_ = http_->bind_to_any_port(settings_.bind.c_str());
-    if (port_ <= 0) return failed("cannot listen on " + settings_.bind);
-  } else {
-    if (!http_->bind_to_port(settings_.bind.c_str(), settings_.port)) {
-      return failed("cannot listen on " + settings_.bind + ":" + std::to_string(settings_.port));
-    }
-    port_ = settings_.port;
+  auto port = http_->bind(settings_.bind, settings_.port);
+  if (!port) return port.error();
+  port_ = *port;
+  if (health_) {
+    auto health_port = health_->bind(settings_.bind, settings_.health_port);
+    if (!health_port) return health_port.error().context("--health-port");
+    health_port_ = *health_port;
   }
   return Ok{};
 }
 
-void PluginServer::serve() { http_->listen_after_bind(); }
+Result<Ok> PluginServer::serve() {
+  if (health_) {
+    health_thread_ = std::thread([this] {
+      if (auto served = health_->run(); !served) spdlog::error("{}", served.error().message);
+    });
+  }
+  auto served = http_->run();
+  if (health_) {
+    health_->stop(std::chrono::milliseconds(0));
+    if (health_thread_.joinable()) health_thread_.join();
+  }
+  return served;
+}
+
+void PluginServer::stop_listeners(std::chrono::milliseconds finish_within) {
+  if (http_) http_->stop(finish_within);
+  if (health_) health_->stop(finish_within);
+}
 
 void PluginServer::shutdown() {
   if (stopping_.exchange(true)) return;
   janitor_wake_.notify_all();
-  const auto deadline = std::chrono::steady_clock::now() + settings_.shutdown_grace;
   spdlog::info("shutting down: waiting up to {}s for {} running and {} queued steps",
                settings_.shutdown_grace.count(), queue_.running(), queue_.waiting());
-  // Requests already waiting for a result get it; new ones are refused with 503 meanwhile.
-  if (!queue_.drain(deadline)) spdlog::warn("grace period over with steps still running");
-  http_->stop();
+  // Calls already waiting for a result get it; new steps are refused with 503 meanwhile.
+  if (!queue_.drain(std::chrono::steady_clock::now() + settings_.shutdown_grace)) {
+    grace_expired_ = true;
+    spdlog::warn("grace period over: interrupting {} running steps; {} queued ones will not start",
+                 queue_.running(), queue_.waiting());
+    if (settings_.on_grace_expired) settings_.on_grace_expired();
+    if (!queue_.drain(std::chrono::steady_clock::now() + settings_.interrupt_wait)) {
+      abandoned_ = queue_.running();
+      spdlog::error("{} steps did not end within {}ms of being interrupted", abandoned_.load(),
+                    settings_.interrupt_wait.count());
+    }
+    // Calls waiting on a step that never ended get 503 instead of waiting out requeue-wait.
+    steps_.abandon_unfinished(transient("the plugin is shutting down"));
+  }
+  stop_listeners(std::chrono::milliseconds(5000));
 }
 
-PluginServer::Reply PluginServer::execute(const std::string& authorization,
-                                          const std::string& body) {
-  if (!auth_.allows(authorization)) return {403, error_body("invalid or missing bearer token")};
+std::optional<HttpReply> PluginServer::route(const HttpRequest& request, bool main_port) {
+  std::string_view path = request.target;
+  path = path.substr(0, path.find('?'));
+  // A known path with another method is as unknown as any other route (404, as before).
+  auto method_is = [&](std::string_view method) -> std::optional<HttpReply> {
+    if (request.method == method) return std::nullopt;
+    return HttpReply{404, "not found\n"};
+  };
+  if (path == "/healthz") {
+    if (auto wrong = method_is("GET")) return wrong;
+    return HttpReply{200, "ok\n"};
+  }
+  if (path == "/readyz") {
+    if (auto wrong = method_is("GET")) return wrong;
+    if (stopping_) return HttpReply{503, "shutting down\n"};
+    return HttpReply{200, "ready\n"};
+  }
+  if (main_port && path == kExecutePath) {
+    if (auto wrong = method_is("POST")) return wrong;
+    // Before the body is read: an unauthenticated client never makes us hold its bytes.
+    if (!auth_.allows(request.header("authorization")))
+      return HttpReply{403, error_body("invalid or missing bearer token")};
+    return std::nullopt;
+  }
+  return HttpReply{404, "not found\n"};
+}
+
+PluginServer::Reply PluginServer::execute(const std::string& body) {
   auto request = model::parse_execute_body(body);
   if (!request) return {400, error_body(request.error().message)};
   if (!request->tmpl) return {200, "{}"};
-  if (stopping_) return {503, error_body("the plugin is shutting down")};
 
-  bool created = false;
   const std::string key = request->step_key;
+  if (stopping_) {
+    // The agent's follow-up calls still collect steps that are running or done.
+    if (auto step = steps_.find(key)) return wait_for(key, step);
+    return {503, error_body("the plugin is shutting down")};
+  }
+  bool created = false;
   auto step = steps_.find_or_start(key, created);
   if (created) {
     auto job = [this, step,
                 request = std::make_shared<model::ExecuteRequest>(std::move(*request))] {
+      if (grace_expired_) {
+        step->finish(transient("the plugin is shutting down; the step was not started"));
+        return;
+      }
       Result<model::NodeResult> result = failed("");
       try {
         result = runner_(*request);
@@ -121,6 +211,7 @@ PluginServer::Reply PluginServer::execute(const std::string& authorization,
     };
     if (!queue_.submit(std::move(job))) {
       steps_.forget(key, step);
+      if (stopping_) return {503, error_body("the plugin is shutting down")};
       return {503, error_body("too many steps waiting (queue capacity " +
                               std::to_string(settings_.queue_capacity) + ")")};
     }
@@ -128,17 +219,23 @@ PluginServer::Reply PluginServer::execute(const std::string& authorization,
   return wait_for(key, step);
 }
 
+PluginServer::Reply PluginServer::running_reply(const std::shared_ptr<Step>& step) const {
+  model::ExecuteReply running;
+  running.node.phase = model::Phase::Running;
+  running.node.message =
+      "running for " + elapsed_text(std::chrono::steady_clock::now() - step->started());
+  running.requeue = settings_.requeue_after;
+  return {200, model::to_json(running).dump()};
+}
+
 PluginServer::Reply PluginServer::wait_for(const std::string& key,
                                            const std::shared_ptr<Step>& step) {
-  auto result = step->wait_until(std::chrono::steady_clock::now() + settings_.requeue_wait);
-  if (!result) {
-    model::ExecuteReply running;
-    running.node.phase = model::Phase::Running;
-    running.node.message =
-        "running for " + elapsed_text(std::chrono::steady_clock::now() - step->started());
-    running.requeue = settings_.requeue_after;
-    return {200, model::to_json(running).dump()};
-  }
+  WaitingSlot slot(waiting_calls_, settings_.max_waiting_calls);
+  // Without a slot, only a result that is already there is returned.
+  const auto deadline = std::chrono::steady_clock::now() +
+                        (slot.taken() ? settings_.requeue_wait : std::chrono::milliseconds(0));
+  auto result = step->wait_until(deadline);
+  if (!result) return running_reply(step);
   steps_.forget(key, step);
   if (!*result) {
     spdlog::warn("step {}: {} (answering 503)", key, result->error().message);

@@ -5,6 +5,7 @@ namespace wwp::server {
 void Step::finish(Result<model::NodeResult> result) {
   {
     std::lock_guard lock(mutex_);
+    if (result_) return;
     result_ = std::move(result);
     finished_at_ = std::chrono::steady_clock::now();
   }
@@ -30,6 +31,19 @@ std::shared_ptr<Step> StepTracker::find_or_start(const std::string& key, bool& c
   if (inserted) it->second = std::make_shared<Step>(std::chrono::steady_clock::now());
   created = inserted;
   return it->second;
+}
+
+std::shared_ptr<Step> StepTracker::find(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = steps_.find(key);
+  return it == steps_.end() ? nullptr : it->second;
+}
+
+void StepTracker::abandon_unfinished(const Error& error) {
+  std::lock_guard lock(mutex_);
+  for (auto& [key, step] : steps_) {
+    if (!step->finished_at()) step->finish(error);
+  }
 }
 
 void StepTracker::forget(const std::string& key, const std::shared_ptr<Step>& step) {

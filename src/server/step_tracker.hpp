@@ -21,7 +21,8 @@ class Step {
  public:
   explicit Step(std::chrono::steady_clock::time_point started) : started_(started) {}
 
-  // An Error result is transient (the agent is told 503 and will call again).
+  // An Error result is transient (the agent is told 503 and will call again). The first result
+  // stays: a step abandoned at shutdown may still end later.
   void finish(Result<model::NodeResult> result);
   // Waits until the step is done or `deadline`; returns the result if done.
   std::optional<Result<model::NodeResult>> wait_until(
@@ -43,6 +44,10 @@ class StepTracker {
 
   // Returns the step already known under `key`, or registers a new one (`created` = true).
   std::shared_ptr<Step> find_or_start(const std::string& key, bool& created);
+  // The step known under `key`, if any.
+  std::shared_ptr<Step> find(const std::string& key) const;
+  // Ends every unfinished step with `error` so that calls waiting on them return.
+  void abandon_unfinished(const Error& error);
   // Forgets a step: after its result was delivered, or when it could not be started.
   void forget(const std::string& key, const std::shared_ptr<Step>& step);
   // Drops finished results older than the TTL that were never collected.

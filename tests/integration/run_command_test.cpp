@@ -16,10 +16,11 @@ struct Ran {
   std::string stdout_text;
 };
 
-Ran run(const std::string& args) {
-  const std::string command = plugin_binary().string() + " run --module-dir " +
-                              module_dir().string() + " --fs-cache-dir " +
-                              fresh_temp_dir("run-cache").string() + " " + args + " 2>/dev/null";
+// `with_log` mixes the log (stderr) into the captured text.
+Ran run(const std::string& args, bool with_log = false) {
+  const std::string command =
+      plugin_binary().string() + " run --module-dir " + module_dir().string() + " --fs-cache-dir " +
+      fresh_temp_dir("run-cache").string() + " " + args + (with_log ? " 2>&1" : " 2>/dev/null");
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string out;
   std::array<char, 4096> buffer;
@@ -71,5 +72,38 @@ TEST(RunCommand, FailingStepExitsNonZeroAndPrintsTheNode) {
   auto ran = run((dir / "t.json").string());
   EXPECT_EQ(ran.exit_code, 1);
   EXPECT_EQ(Json::parse(ran.stdout_text)["node"]["outputs"]["exitCode"], "3");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RunCommand, DeepOrExplodingYamlIsRefusedWithAClearMessage) {
+  const auto dir = fresh_temp_dir("run-hostile");
+  auto template_with = [&](const std::string& name, const std::string& extra) {
+    std::ofstream(dir / name) << "name: t\nplugin:\n  wasm:\n    module: {path: greet.wasm}\n"
+                              << extra;
+    return run((dir / name).string(), /*with_log=*/true);
+  };
+  // Past yaml-cpp's own parser limit: refused by the parser, not a stack overflow.
+  const std::size_t very_deep = 60000;
+  auto parser = template_with("very-deep.yaml", "    deep: " + std::string(very_deep, '[') +
+                                                    std::string(very_deep, ']') + "\n");
+  EXPECT_EQ(parser.exit_code, 2) << parser.stdout_text;
+  EXPECT_NE(parser.stdout_text.find("invalid YAML"), std::string::npos) << parser.stdout_text;
+  // Within the parser's limit but past ours.
+  auto deep = template_with("deep.yaml",
+                            "    deep: " + std::string(300, '[') + std::string(300, ']') + "\n");
+  EXPECT_EQ(deep.exit_code, 2);
+  EXPECT_NE(deep.stdout_text.find("nested deeper than 128 levels"), std::string::npos)
+      << deep.stdout_text;
+  // Ten levels of ten aliases each would be 10^10 values.
+  std::string laughs = "    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 10; ++i) {
+    std::string prev = "*a" + std::to_string(i - 1);
+    laughs += "    a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += (j ? ", " : "") + prev;
+    laughs += "]\n";
+  }
+  auto bomb = template_with("laughs.yaml", laughs);
+  EXPECT_EQ(bomb.exit_code, 2);
+  EXPECT_NE(bomb.stdout_text.find("expands to more than"), std::string::npos) << bomb.stdout_text;
   std::filesystem::remove_all(dir);
 }

@@ -180,3 +180,78 @@ TEST(LegacyAbi, ModuleReport) {
   EXPECT_EQ(parse_module_report(R"({"outputs":{"parameters":[{"value":1}]}})").error().message,
             "result.json: outputs.parameters[0].name: is required");
 }
+
+TEST(ExecuteBody, DeepNestingIsRefusedBeforeATreeIsBuilt) {
+  // 60,000 levels inside the template used to overflow the stack when the template was hashed.
+  const std::size_t depth = 60000;
+  Json body = request_with({{"module", {{"path", "hello.wasm"}}}});
+  std::string text = body.dump();
+  const std::string deep = std::string(depth, '[') + std::string(depth, ']');
+  text.insert(text.rfind('}'), ",\"deep\":" + deep);
+  auto parsed = parse_execute_body(text);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("nested deeper than 128 levels"), std::string::npos)
+      << parsed.error().message;
+  auto deep_objects = parse_json(std::string(depth, '{') + "", "x");
+  EXPECT_FALSE(deep_objects.ok());
+  // At the limit is fine; one more level is not.
+  EXPECT_TRUE(
+      parse_json(std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'), "x").ok());
+  EXPECT_FALSE(
+      parse_json(std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']'), "x")
+          .ok());
+  EXPECT_EQ(parse_json("{\"a\":", "request body").error().message,
+            "request body is not valid JSON");
+  // A module's result.json goes through the same bound.
+  EXPECT_FALSE(parse_module_report("{\"outputs\":" + deep + "}").ok());
+}
+
+TEST(ExecuteRequest, NulAndMalformedEnvironmentAreRefused) {
+  const std::string nul("a\0b", 3);
+  EXPECT_NE(error_of(request_with({{"module", {{"path", "hello.wasm" + nul}}}}))
+                .find("template.plugin.wasm.module.path: must not contain a NUL"),
+            std::string::npos);
+  Json module = {{"path", "hello.wasm"}};
+  EXPECT_NE(error_of(request_with({{"module", module}, {"args", {"ok", nul}}}))
+                .find("template.plugin.wasm.args[1]: must not contain a NUL"),
+            std::string::npos);
+  EXPECT_NE(error_of(request_with({{"module", module}, {"env", {{"A", nul}}}}))
+                .find("template.plugin.wasm.env.A: must not contain a NUL"),
+            std::string::npos);
+  EXPECT_NE(error_of(request_with({{"module", module}, {"env", {{"", "x"}}}}))
+                .find("template.plugin.wasm.env: a variable name is empty"),
+            std::string::npos);
+  EXPECT_NE(error_of(request_with({{"module", module}, {"env", {{"A=B", "x"}}}}))
+                .find("template.plugin.wasm.env.A=B: a variable name must not contain '='"),
+            std::string::npos);
+  Json with_parameter = request_with({{"module", module}, {"args", {"{{inputs.parameters.p}}"}}});
+  with_parameter["template"]["inputs"]["parameters"] = {{{"name", "p"}, {"value", nul}}};
+  EXPECT_NE(
+      error_of(with_parameter).find("template.inputs.parameters[0].value: must not contain a NUL"),
+      std::string::npos);
+  EXPECT_NE(error_of(request_with({{"module", module}, {"env", {{nul, "x"}}}}))
+                .find("a variable name contains a NUL"),
+            std::string::npos);
+}
+
+TEST(ExecuteRequest, HugeLimitsAreTooLargeNotNegative) {
+  Json module = {{"path", "hello.wasm"}};
+  auto timeout = error_of(
+      request_with({{"module", module}, {"limits", {{"timeout", "99999999999999999999999h"}}}}));
+  EXPECT_NE(timeout.find("template.plugin.wasm.limits.timeout"), std::string::npos) << timeout;
+  EXPECT_NE(timeout.find("too large"), std::string::npos) << timeout;
+  auto memory =
+      error_of(request_with({{"module", module}, {"limits", {{"memory", "99999999999Ti"}}}}));
+  EXPECT_NE(memory.find("too large"), std::string::npos) << memory;
+}
+
+TEST(Units, TooLargeValuesSaySo) {
+  EXPECT_NE(parse_duration("9999999999999999h").error().message.find("too large"),
+            std::string::npos);
+  EXPECT_NE(parse_duration(std::string(400, '9')).error().message.find("too large"),
+            std::string::npos);
+  EXPECT_EQ(parse_duration("1000000h")->count(), 3600000000000LL);  // still representable
+  EXPECT_NE(parse_quantity("20000000000000000000").error().message.find("too large"),
+            std::string::npos);
+  EXPECT_EQ(*parse_quantity("16000000000000000000"), 16000000000000000000ULL);
+}

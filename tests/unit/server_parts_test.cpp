@@ -76,3 +76,26 @@ TEST(StepTracker, ExpiresUncollectedResults) {
   EXPECT_EQ(tracker.expire(), 1u);
   EXPECT_EQ(tracker.size(), 1u);  // the running one stays
 }
+
+TEST(StepTracker, AbandonWakesWaitersAndTheFirstResultStays) {
+  StepTracker tracker(1min);
+  bool created = false;
+  auto running = tracker.find_or_start("running", created);
+  auto done = tracker.find_or_start("done", created);
+  model::NodeResult node;
+  node.message = "finished";
+  done->finish(node);
+  std::optional<Result<model::NodeResult>> woken;
+  std::thread waiter(
+      [&] { woken = running->wait_until(std::chrono::steady_clock::now() + 10min); });
+  tracker.abandon_unfinished(transient("shutting down"));
+  waiter.join();
+  ASSERT_TRUE(woken.has_value());
+  ASSERT_FALSE(woken->ok());
+  EXPECT_TRUE(woken->error().transient());
+  running->finish(node);  // the step ending later changes nothing
+  EXPECT_FALSE(running->wait_until(std::chrono::steady_clock::now())->ok());
+  EXPECT_EQ((*done->wait_until(std::chrono::steady_clock::now()))->message, "finished");
+  EXPECT_EQ(tracker.find("done"), done);
+  EXPECT_EQ(tracker.find("missing"), nullptr);
+}
