@@ -56,6 +56,37 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
                "Pre-reserve instance slots for fast instantiation")
       ->envname("POOLING_ALLOCATOR")
       ->capture_default_str();
+  c.add_option("--tiered-compilation", config.tiered_compilation,
+               "Run a new module's first steps from Winch while Cranelift optimises it")
+      ->envname("TIERED_COMPILATION")
+      ->capture_default_str();
+  c.add_flag("--http-disabled", config.http_disabled,
+             "Refuse every template that grants outbound HTTP (permissions.http)")
+      ->envname("HTTP_DISABLED");
+  c.add_option("--http-max-allowed-hosts", config.http_max_allowed_hosts,
+               "Most entries a template's permissions.http.allowed_hosts may have")
+      ->envname("HTTP_MAX_ALLOWED_HOSTS")
+      ->capture_default_str();
+  c.add_option("--http-max-concurrent-requests", config.http_max_concurrent_requests,
+               "Largest permissions.http.max_concurrent_requests a template may ask for")
+      ->envname("HTTP_MAX_CONCURRENT_REQUESTS")
+      ->capture_default_str();
+  c.add_option("--http-max-requests", config.http_max_requests,
+               "Outbound HTTP requests one step may make")
+      ->envname("HTTP_MAX_REQUESTS")
+      ->capture_default_str();
+  c.add_option("--http-max-response", config.http_max_response,
+               "Largest response body a module may receive")
+      ->envname("HTTP_MAX_RESPONSE")
+      ->capture_default_str();
+  c.add_option("--http-timeout", config.http_timeout, "Time one outbound request may take")
+      ->envname("HTTP_TIMEOUT")
+      ->capture_default_str();
+  c.add_option("--http-deny-cidrs", config.http_deny_cidrs,
+               "Address ranges no module may reach, whatever a template allows")
+      ->envname("HTTP_DENY_CIDRS")
+      ->delimiter(',')
+      ->capture_default_str();
   c.add_option("--artifact-repository", config.artifact_repository,
                "Argo artifact repository config (YAML: the artifactRepository block)")
       ->envname("ARTIFACT_REPOSITORY");

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -48,6 +49,15 @@ struct PluginConfig {
   std::string max_result = "1Mi";
   std::string memory_cache = "512Mi";
   bool pooling_allocator = true;
+  bool tiered_compilation = true;
+  // Outbound HTTP for modules: what templates may grant (docs/permissions-and-limits.md)
+  bool http_disabled = false;
+  std::size_t http_max_allowed_hosts = 16;
+  std::uint32_t http_max_concurrent_requests = 32;
+  std::uint32_t http_max_requests = 100;
+  std::string http_max_response = "16Mi";
+  std::string http_timeout = "30s";
+  std::vector<std::string> http_deny_cidrs = {"169.254.0.0/16", "fe80::/10"};
   // Artifacts
   std::string artifact_repository;
   std::string artifact_secrets_dir;

@@ -86,8 +86,23 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   if (!result) return result.error();
   exec.max_result_bytes = *result;
 
+  exec.http.enabled = !config.http_disabled;
+  exec.http.max_allowed_hosts = config.http_max_allowed_hosts;
+  exec.http.max_concurrent_requests = config.http_max_concurrent_requests;
+  exec.http.max_requests = config.http_max_requests;
+  auto http_response = quantity_flag("http-max-response", config.http_max_response);
+  if (!http_response) return http_response.error();
+  exec.http.max_response_bytes = *http_response;
+  auto http_timeout = duration_flag("http-timeout", config.http_timeout);
+  if (!http_timeout) return http_timeout.error();
+  exec.http.request_timeout = *http_timeout;
+  auto deny = executor::AddressDenyList::parse(config.http_deny_cidrs);
+  if (!deny) return deny.error();
+  exec.http.deny = std::move(*deny);
+
   sandbox::EngineSettings engine_settings;
   engine_settings.pooling_allocator = config.pooling_allocator;
+  engine_settings.tiered = config.tiered_compilation;
   engine_settings.max_memory_bytes = *max_memory;
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const std::size_t concurrency = config.max_concurrency ? config.max_concurrency : cores;

@@ -58,9 +58,12 @@ TEST(Lifecycle, FullQueueAnswers503) {
 
 TEST(Lifecycle, SigtermLetsRunningStepsFinish) {
   PluginProcess plugin({"--shutdown-grace", "20s"});
+  // Compile the module first, so that the step below is surely running when SIGTERM comes even
+  // on a loaded machine.
+  ASSERT_EQ(plugin.execute(sleep_template("0")).body["node"]["phase"], "Succeeded");
   PluginProcess::Reply reply;
-  std::thread caller([&] { reply = plugin.execute(sleep_template("1.5")); });
-  std::this_thread::sleep_for(500ms);
+  std::thread caller([&] { reply = plugin.execute(sleep_template("3")); });
+  std::this_thread::sleep_for(1000ms);
   ::kill(plugin.pid(), SIGTERM);
   std::this_thread::sleep_for(200ms);
   httplib::Client client("127.0.0.1", plugin.port());
