@@ -4,9 +4,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 
 #include "artifacts/artifact_service.hpp"
 #include "common/result.hpp"
+#include "executor/disk_watch.hpp"
+#include "executor/sandbox_dir.hpp"
 #include "model/node_result.hpp"
 #include "model/template.hpp"
 #include "modules/module_resolver.hpp"
@@ -19,6 +23,15 @@ struct ExecutorSettings {
   std::filesystem::path sandbox_parent;         // where step directories are created
   sandbox::RunLimits default_limits;            // for templates that set none
   std::uint64_t max_result_bytes = 1ULL << 20;  // result.json and each output parameter file
+  // All output parameters of a step together (they travel in one reply and in the workflow).
+  std::uint64_t max_output_parameters_bytes = 2ULL << 20;
+  // args and env together after substitution, and stdin after substitution.
+  std::uint64_t max_args_bytes = 1ULL << 20;
+  // The step directory: `disk.bytes` unless the template's limits.disk says otherwise (at most
+  // max_disk_bytes), and at most `disk.files` entries.
+  DiskLimits disk;
+  std::uint64_t max_disk_bytes = 10ULL << 30;
+  std::chrono::milliseconds disk_check_interval{100};
 };
 
 class Executor {
@@ -32,15 +45,22 @@ class Executor {
                                     const model::WorkflowMeta& workflow,
                                     const std::string& step_key);
 
+  // Removes step directories left under the sandbox parent by plugin processes that are gone
+  // (a crash, a kill, a node restart). The CLI calls it once at start.
+  Result<SandboxParent::SweepReport> sweep_leftover_sandboxes();
+
  private:
   Result<model::NodeResult> run_step(const model::Template& tmpl,
                                      const model::WorkflowMeta& workflow,
                                      const std::string& step_key);
+  Result<SandboxParent*> sandbox_parent();
 
   ExecutorSettings settings_;
   const sandbox::Engine& engine_;
   modules::ModuleResolver& modules_;
   artifacts::ArtifactService* artifacts_;
+  std::mutex parent_mutex_;
+  std::unique_ptr<SandboxParent> parent_;  // opened at the first step or sweep
 };
 
 }  // namespace wwp::executor

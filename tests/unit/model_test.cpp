@@ -161,11 +161,20 @@ TEST(LegacyAbi, InvocationCarriesParametersOptionsAndArtifacts) {
   a.name = "data";
   a.path = "/tmp/data";
   t.input_artifacts.push_back(a);
+  Artifact unplaced;
+  unplaced.name = "extra";
+  t.input_artifacts.push_back(unplaced);
   Json inv = make_invocation(t, {"My Workflow", "ns", "u"});
   EXPECT_EQ(inv["workflow_name"], "My Workflow");
   EXPECT_EQ(inv["plugin_options"][0]["value"], 42);
   EXPECT_EQ(inv["parameters"][0]["value"], "Hello");
-  EXPECT_EQ(inv["artifacts"][0]["path"], "/work/artifacts-in/data");
+  // The declared path, as the earlier plugin passed it: its SDK reads
+  // /work/artifacts-in/tmp/data, where the file is too.
+  EXPECT_EQ(inv["artifacts"][0]["path"], "/tmp/data");
+  EXPECT_EQ(inv["artifacts"][1]["path"], "/work/artifacts-in/extra");
+  EXPECT_EQ(legacy_input_path("/input.jpg"), "/work/artifacts-in/input.jpg");
+  EXPECT_EQ(legacy_input_path("a/b"), "/work/artifacts-in/a/b");
+  EXPECT_EQ(legacy_output_path("//out.png"), "/work/artifacts-out/out.png");
 }
 
 TEST(LegacyAbi, ModuleReport) {
