@@ -182,8 +182,10 @@ HttpOutcome perform(const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
                    static_cast<long>(request.options.stall_timeout.count()));
   if (request.options.deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        *request.options.deadline - std::chrono::steady_clock::now());
+    // Rounded up and one more: curl counts whole milliseconds and must not stop before it.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                          *request.options.deadline - std::chrono::steady_clock::now()) +
+                      std::chrono::milliseconds(1);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(std::max<std::int64_t>(1, left.count())));
   }

@@ -68,9 +68,7 @@ int serve(const PluginConfig& config) {
     return 2;
   }
   executor::Executor& executor = (*runtime)->executor();
-  if (auto swept = executor.sweep_leftover_sandboxes(); !swept) {
-    spdlog::warn("sandbox sweep: {}", swept.error().message);
-  }
+  executor.start_sweep();
   server::PluginServer server(
       *settings, std::move(*auth), [&executor](const model::ExecuteRequest& request) {
         return executor.execute(*request.tmpl, request.workflow, request.step_key);

@@ -130,6 +130,19 @@ Executor::Executor(ExecutorSettings settings, const sandbox::Engine& engine,
                    modules::ModuleResolver& modules, artifacts::ArtifactService* artifacts)
     : settings_(std::move(settings)), engine_(engine), modules_(modules), artifacts_(artifacts) {}
 
+Executor::~Executor() {
+  if (sweeper_.joinable()) sweeper_.join();
+}
+
+void Executor::start_sweep() {
+  if (sweeper_.joinable()) return;
+  sweeper_ = std::thread([this] {
+    if (auto swept = sweep_leftover_sandboxes(); !swept) {
+      spdlog::warn("sandbox sweep: {}", swept.error().message);
+    }
+  });
+}
+
 Result<SandboxParent*> Executor::sandbox_parent() {
   std::lock_guard lock(parent_mutex_);
   if (!parent_) {
@@ -198,8 +211,8 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
     if (!tmpl.input_artifacts.empty()) {
       if (artifacts_ == nullptr)
         return failed("input artifacts: this plugin has no artifact support configured");
-      auto staged = artifacts_->stage_inputs(tmpl, dir->root(), step);
-      if (!staged) return step.at_deadline(staged.error(), "placing input artifacts");
+      // The service names the artifact it was placing when the deadline passed.
+      WWP_TRY(artifacts_->stage_inputs(tmpl, dir->root(), step));
       WWP_TRY(step.check_deadline("placing input artifacts"));
       auto excess = disk_excess(dir->root(), disk);
       if (!excess) return excess.error().context("sandbox");
@@ -266,9 +279,8 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
     auto uploaded = artifacts_->collect_outputs(
         tmpl, report ? report->artifacts : std::vector<model::Artifact>{}, dir->root(), step);
     if (!uploaded) {
-      Error error = step.at_deadline(uploaded.error(), "saving output artifacts");
-      if (error.transient()) return error;
-      return failed_node(error.message);
+      if (uploaded.error().transient()) return uploaded.error();
+      return failed_node(uploaded.error().message);
     }
     node.outputs.artifacts = std::move(*uploaded);
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "artifacts/artifact_service.hpp"
 #include "common/result.hpp"
@@ -45,9 +46,14 @@ class Executor {
                                     const model::WorkflowMeta& workflow,
                                     const std::string& step_key);
 
+  ~Executor();
+
   // Removes step directories left under the sandbox parent by plugin processes that are gone
-  // (a crash, a kill, a node restart). The CLI calls it once at start.
+  // (a crash, a kill, a node restart) and logs what it did.
   Result<SandboxParent::SweepReport> sweep_leftover_sandboxes();
+  // The same in a background thread (joined by the destructor): `serve` calls it at start, so a
+  // huge leftover tree does not delay readiness.
+  void start_sweep();
 
  private:
   Result<model::NodeResult> run_step(const model::Template& tmpl,
@@ -61,6 +67,7 @@ class Executor {
   artifacts::ArtifactService* artifacts_;
   std::mutex parent_mutex_;
   std::unique_ptr<SandboxParent> parent_;  // opened at the first step or sweep
+  std::thread sweeper_;
 };
 
 }  // namespace wwp::executor
