@@ -23,6 +23,12 @@ namespace {
 
 constexpr std::size_t kBlock = 64 * 1024;
 
+Result<Ok> check_deadline(const Deadline& deadline) {
+  if (deadline && std::chrono::steady_clock::now() >= *deadline)
+    return failed("the step's deadline passed");
+  return Ok{};
+}
+
 struct ReadArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -43,12 +49,14 @@ std::string archive_message(archive* a) {
 
 // ---- packing ----
 
-Result<Ok> write_regular(archive* a, const fs::path& file, std::uint64_t size) {
+Result<Ok> write_regular(archive* a, const fs::path& file, std::uint64_t size,
+                         const Deadline& deadline) {
   auto fd = open_file(file, O_RDONLY | O_NOFOLLOW);
   if (!fd) return fd.error();
   std::vector<char> buffer(kBlock);
   std::uint64_t done = 0;
   while (done < size) {
+    WWP_TRY(check_deadline(deadline));
     ssize_t n = ::read(fd->get(), buffer.data(), std::min<std::uint64_t>(kBlock, size - done));
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -62,7 +70,9 @@ Result<Ok> write_regular(archive* a, const fs::path& file, std::uint64_t size) {
   return Ok{};
 }
 
-Result<Ok> pack_entry(archive* a, const fs::path& host, const std::string& name) {
+Result<Ok> pack_entry(archive* a, const fs::path& host, const std::string& name,
+                      const Deadline& deadline) {
+  WWP_TRY(check_deadline(deadline));
   struct stat st {};
   if (::lstat(host.c_str(), &st) != 0) {
     return failed("cannot stat " + host.string() + ": " + errno_text(errno));
@@ -86,7 +96,8 @@ Result<Ok> pack_entry(archive* a, const fs::path& host, const std::string& name)
   if (archive_write_header(a, entry.get()) < ARCHIVE_WARN) {
     return failed("cannot add " + name + " to the archive: " + archive_message(a));
   }
-  if (S_ISREG(st.st_mode)) WWP_TRY(write_regular(a, host, static_cast<std::uint64_t>(st.st_size)));
+  if (S_ISREG(st.st_mode))
+    WWP_TRY(write_regular(a, host, static_cast<std::uint64_t>(st.st_size), deadline));
 
   if (S_ISDIR(st.st_mode)) {
     // Sorted like Go's filepath.Walk, so the same tree always gives the same archive.
@@ -97,7 +108,8 @@ Result<Ok> pack_entry(archive* a, const fs::path& host, const std::string& name)
     }
     if (ec) return failed("cannot read directory " + host.string() + ": " + ec.message());
     std::sort(children.begin(), children.end());
-    for (const auto& child : children) WWP_TRY(pack_entry(a, host / child, name + "/" + child));
+    for (const auto& child : children)
+      WWP_TRY(pack_entry(a, host / child, name + "/" + child, deadline));
   }
   return Ok{};
 }
@@ -105,7 +117,8 @@ Result<Ok> pack_entry(archive* a, const fs::path& host, const std::string& name)
 // ---- unpacking ----
 
 // The entry's path relative to the destination, or an error for names that would leave it.
-Result<fs::path> entry_relative_path(std::string_view name) {
+Result<fs::path> entry_relative_path(std::string_view name, std::uint64_t max_depth) {
+  std::uint64_t depth = 0;
   if (name.starts_with("/"))
     return failed("archive entry " + std::string(name) + " has an absolute path");
   fs::path relative;
@@ -117,7 +130,14 @@ Result<fs::path> entry_relative_path(std::string_view name) {
     if (component == "..") {
       return failed("archive entry " + std::string(name) + " escapes the destination ('..')");
     }
-    if (!component.empty() && component != ".") relative /= std::string(component);
+    if (!component.empty() && component != ".") {
+      if (++depth > max_depth) {
+        return limit_exceeded("archive entry " + std::string(name.substr(0, 200)) +
+                              "... is nested deeper than " + std::to_string(max_depth) +
+                              " directories");
+      }
+      relative /= std::string(component);
+    }
     start = end + 1;
   }
   return relative;
@@ -137,6 +157,7 @@ class Extractor {
       int status = archive_read_next_header(a_, &entry);
       if (status == ARCHIVE_EOF) return Ok{};
       if (status < ARCHIVE_WARN) return failed("cannot read the archive: " + archive_message(a_));
+      WWP_TRY(check_deadline(limits_.deadline));
       if (++entries_ > limits_.max_entries) {
         return limit_exceeded("archive has more than " + std::to_string(limits_.max_entries) +
                               " entries (max_extract_entries)");
@@ -180,7 +201,7 @@ class Extractor {
     const char* raw_name = archive_entry_pathname(entry);
     if (raw_name == nullptr) return failed("archive entry without a usable name");
     const std::string name = raw_name;
-    auto relative = entry_relative_path(name);
+    auto relative = entry_relative_path(name, limits_.max_depth);
     if (!relative) return relative.error();
     if (relative->empty()) return Ok{};  // "./": the destination itself
     const fs::path target = destination_ / *relative;
@@ -220,6 +241,7 @@ class Extractor {
       int status = archive_read_data_block(a_, &block, &size, &offset);
       if (status == ARCHIVE_EOF) break;
       if (status < ARCHIVE_WARN) return failed("cannot read the archive: " + archive_message(a_));
+      WWP_TRY(check_deadline(limits_.deadline));
       const std::uint64_t block_end = static_cast<std::uint64_t>(offset) + size;
       WWP_TRY(account(end, block_end));
       end = std::max(end, block_end);
@@ -287,7 +309,7 @@ class Extractor {
   }
 
   Result<Ok> extract_hardlink(const std::string& name, const fs::path& target, const char* link) {
-    auto relative = entry_relative_path(link);
+    auto relative = entry_relative_path(link, limits_.max_depth);
     if (!relative) {
       return failed("archive entry " + name + " is a hard link to " + link +
                     ", which points outside the destination");
@@ -317,7 +339,7 @@ class Extractor {
 }  // namespace
 
 Result<Ok> pack(const fs::path& source, const fs::path& archive_file, ArchiveFormat format,
-                int compression_level, std::string_view top_name) {
+                int compression_level, std::string_view top_name, Deadline deadline) {
   WriteArchive a(archive_write_new());
   if (!a) return failed("cannot create an archive writer");
   if (format == ArchiveFormat::TarGz) {
@@ -340,7 +362,7 @@ Result<Ok> pack(const fs::path& source, const fs::path& archive_file, ArchiveFor
   }
   std::string top = top_name.empty() ? source.filename().string() : std::string(top_name);
   if (top.empty() || top == "." || top == "/") top = "artifact";
-  WWP_TRY(pack_entry(a.get(), source, top));
+  WWP_TRY(pack_entry(a.get(), source, top, deadline));
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
     return failed("cannot finish " + archive_file.string() + ": " + archive_message(a.get()));
   }

@@ -1,5 +1,7 @@
 #include "artifacts/file_util.hpp"
 
+#include "artifacts/file_tree.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,8 +61,7 @@ Result<TempDir> TempDir::create(const fs::path& parent, const std::string& prefi
 
 TempDir& TempDir::operator=(TempDir&& other) noexcept {
   if (this != &other) {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
+    if (!path_.empty()) (void)remove_tree(path_);
     path_ = std::move(other.path_);
     other.path_.clear();
   }
@@ -69,8 +70,7 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
 
 TempDir::~TempDir() {
   if (path_.empty()) return;
-  std::error_code ignored;
-  fs::remove_all(path_, ignored);
+  (void)remove_tree(path_);  // best effort; the sandbox around it is removed and checked anyway
 }
 
 namespace {
@@ -135,11 +135,6 @@ Result<Ok> apply_mode(const fs::path& path, unsigned mode, bool recursive) {
   return Ok{};
 }
 
-Result<Ok> remove_existing(const fs::path& path) {
-  std::error_code ec;
-  fs::remove_all(path, ec);
-  if (ec) return failed("cannot remove " + path.string() + ": " + ec.message());
-  return Ok{};
-}
+Result<Ok> remove_existing(const fs::path& path) { return remove_tree(path); }
 
 }  // namespace wwp::artifacts

@@ -181,6 +181,14 @@ HttpOutcome perform(const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
                    static_cast<long>(request.options.stall_timeout.count()));
+  if (request.options.deadline) {
+    // Rounded up and one more: curl counts whole milliseconds and must not stop before it.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                          *request.options.deadline - std::chrono::steady_clock::now()) +
+                      std::chrono::milliseconds(1);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(std::max<std::int64_t>(1, left.count())));
+  }
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, request.options.verify_tls ? 1L : 0L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, request.options.verify_tls ? 2L : 0L);
   if (request.options.ca_file)

@@ -36,6 +36,8 @@ struct TransferOptions {
   std::chrono::seconds stall_timeout{60};
   bool verify_tls = true;
   std::optional<std::string> ca_file;
+  // The step's deadline: a transfer still running then is cut (CURLOPT_TIMEOUT_MS).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 struct HttpRequest {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "artifacts/confine.hpp"
+#include "artifacts/file_tree.hpp"
 #include "artifacts/file_util.hpp"
 #include "artifacts/http_driver.hpp"
 #include "artifacts/key_format.hpp"
@@ -18,9 +19,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string legacy_dir(std::string_view which) {
-  return "/" + std::string(model::kWorkDir) + "/" + std::string(which);
-}
+// A tree a module made is walked only within these bounds (argoexec has none; a module can nest
+// directories thousands deep in a moment). PATH_MAX is what any tool unpacking the archive,
+// and our own path-based steps, can handle.
+constexpr std::uint64_t kMaxOutputDepth = 100;
+constexpr std::uint64_t kMaxOutputPathBytes = 4096;
 
 // Artifact names become file names under /work/artifacts-in and in object keys.
 Result<Ok> check_name(const std::string& label, const std::string& name) {
@@ -47,18 +50,16 @@ std::string same_endpoint(std::string endpoint) {
   return endpoint;
 }
 
-// Where a module of the earlier ABI reported an output: relative to /work/artifacts-out, or an
-// absolute path that is already below it. Anything else would let a module upload arbitrary
-// files of its sandbox under a name the template never declared.
-Result<std::string> reported_view(const model::Artifact& artifact) {
-  const std::string out_dir = legacy_dir(model::kArtifactsOutDir);
-  std::string path = artifact.path.empty() ? artifact.name : artifact.path;
-  if (path.starts_with("/")) {
-    if (path.starts_with(out_dir + "/")) return path;
-    return failed("output artifact " + artifact.name + ": reported path " + path + " is outside " +
-                  out_dir);
-  }
-  return out_dir + "/" + path;
+// Where a module of the earlier ABI put an output it reported: its path joined under
+// /work/artifacts-out, as the earlier SDK's output_artifact_path does ({path: /out.png} is
+// /work/artifacts-out/out.png). A path already below /work/artifacts-out is also looked for as
+// written, as this plugin documented before. Nothing outside /work/artifacts-out is read, so a
+// module cannot upload arbitrary files of its sandbox under a name the template never declared.
+std::vector<std::string> reported_views(const model::Artifact& artifact) {
+  const std::string path = artifact.path.empty() ? artifact.name : artifact.path;
+  std::vector<std::string> views{model::legacy_output_path(path)};
+  if (path.starts_with(model::legacy_output_path("") + "/")) views.push_back(path);
+  return views;
 }
 
 Result<Ok> make_parents(const fs::path& root, const fs::path& host) {
@@ -146,11 +147,13 @@ RepositoryArtifactService::RepositoryArtifactService(ArtifactSettings settings,
 }
 
 S3Client RepositoryArtifactService::client_for(const S3Repository& repository,
-                                               const S3Credentials& credentials) const {
+                                               const S3Credentials& credentials,
+                                               const StepContext& step) const {
   S3ClientOptions options;
   options.retry = settings_.retry;
   options.part_size = settings_.multipart_part_size;
   options.transfer = settings_.transfer;
+  options.retry.deadline = options.transfer.deadline = step.deadline;
   return S3Client(endpoint_of(repository), credentials, options);
 }
 
@@ -166,7 +169,10 @@ Result<Ok> RepositoryArtifactService::stage_inputs(const model::Template& tmpl,
   auto staging = TempDir::create(sandbox_root, ".wwp-staging-");
   if (!staging) return staging.error();
   for (std::size_t i = 0; i < tmpl.input_artifacts.size(); ++i) {
-    WWP_TRY(stage_one(call, tmpl.input_artifacts[i], i, staging->path()));
+    const std::string doing = "placing input artifact " + tmpl.input_artifacts[i].name;
+    WWP_TRY(step.check_deadline(doing));
+    auto staged = stage_one(call, tmpl.input_artifacts[i], i, staging->path());
+    if (!staged) return step.at_deadline(staged.error(), doing);
   }
   return Ok{};
 }
@@ -180,7 +186,10 @@ Result<bool> RepositoryArtifactService::fetch(Call& call, const model::Artifact&
     return false;
   }
   if (artifact.http) {
-    auto got = http_download(*artifact.http, download, settings_.retry, settings_.transfer);
+    RetryPolicy retry = settings_.retry;
+    TransferOptions transfer = settings_.transfer;
+    retry.deadline = transfer.deadline = call.step().deadline;
+    auto got = http_download(*artifact.http, download, retry, transfer);
     if (got) return false;
     if (got.error().kind == ErrorKind::NotFound) {
       const std::string& url = artifact.http->url;
@@ -194,7 +203,7 @@ Result<bool> RepositoryArtifactService::fetch(Call& call, const model::Artifact&
   const auto& [repository, credentials] = *located;
   const std::string& key = location.key;
   if (key.empty()) return invalid(label + ": s3 key is empty");
-  const S3Client client = client_for(repository, credentials);
+  const S3Client client = client_for(repository, credentials, call.step());
   auto got = client.get_object(repository.bucket, key, download);
   if (got) return false;
   if (got.error().kind != ErrorKind::NotFound) return got.error().context(label);
@@ -226,6 +235,7 @@ Result<bool> RepositoryArtifactService::fetch(Call& call, const model::Artifact&
   if (ec) return failed(label + ": cannot create " + directory.string() + ": " + ec.message());
   for (const auto& object : *objects) {
     if (object.key.size() <= prefix.size() || object.key.ends_with("/")) continue;
+    WWP_TRY(call.step().check_deadline("downloading " + label));
     auto target = confine(directory, object.key.substr(prefix.size()));
     if (!target) return failed(label + ": object " + object.key + ": " + target.error().message);
     auto parents = make_parents(directory, *target);
@@ -244,13 +254,16 @@ Result<Ok> RepositoryArtifactService::stage_one(Call& call, const model::Artifac
     return failed(label + ": artifact type " + artifact.unsupported_kind + " is not supported");
   }
   WWP_TRY(check_name(label, artifact.name));
-  // Destinations first, so a bad path fails before anything is downloaded.
-  const std::string legacy_view = legacy_dir(model::kArtifactsInDir) + "/" + artifact.name;
+  // Destinations first, so a bad path fails before anything is downloaded. The earlier SDK reads
+  // an artifact at /work/artifacts-in/<its path>; one without a path lives only there, by name.
+  const std::string legacy_view =
+      model::legacy_input_path(artifact.path.empty() ? artifact.name : artifact.path);
   const std::string primary_view = artifact.path.empty() ? legacy_view : artifact.path;
   auto primary = confine(root, primary_view);
   if (!primary) return primary.error().context(label);
   auto legacy = confine(root, legacy_view);
   if (!legacy) return legacy.error().context(label);
+  if (*primary == root) return invalid(label + ": path " + primary_view + " is the sandbox itself");
   if (is_within(staging, *primary) || is_within(*primary, staging)) {
     return invalid(label + ": path " + primary_view + " collides with the staging directory");
   }
@@ -304,7 +317,9 @@ Result<Ok> RepositoryArtifactService::stage_one(Call& call, const model::Artifac
       std::error_code ec;
       fs::create_directory(extracted, ec);
       if (ec) return failed(label + ": cannot create " + extracted.string() + ": " + ec.message());
-      auto done = extract(download, extracted, *format, limits_);
+      ExtractLimits limits = limits_;
+      limits.deadline = call.step().deadline;
+      auto done = extract(download, extracted, *format, limits);
       if (!done) return done.error().context(label);
       fs::remove(download, ec);
       auto moved = move_unpacked(extracted, unpacked);
@@ -320,7 +335,11 @@ Result<Ok> RepositoryArtifactService::stage_one(Call& call, const model::Artifac
     fs::rename(result, *primary, ec);
     if (ec) return failed("cannot move into place at " + primary_view + ": " + ec.message());
     if (artifact.mode) WWP_TRY(apply_mode(*primary, *artifact.mode, artifact.recurse_mode));
-    if (*legacy != *primary) {
+    // A second name for the same files (hard links; copies where linking fails), not a
+    // symlink: an absolute link target means the host's root and a relative one breaks when the
+    // module moves either end; hard links leave nothing for the host to follow later. Skipped
+    // when one place contains the other (a path such as /work/artifacts-in itself).
+    if (*legacy != *primary && !is_within(*primary, *legacy) && !is_within(*legacy, *primary)) {
       WWP_TRY(make_parents(root, *legacy));
       WWP_TRY(remove_existing(*legacy));
       WWP_TRY(link_or_copy_tree(*primary, *legacy));
@@ -336,7 +355,8 @@ Result<Ok> RepositoryArtifactService::stage_one(Call& call, const model::Artifac
 Result<std::vector<model::Artifact>> RepositoryArtifactService::collect_outputs(
     const model::Template& tmpl, const std::vector<model::Artifact>& reported,
     const fs::path& sandbox_root, const StepContext& step) {
-  std::vector<std::pair<model::Artifact, std::string>> plan;
+  // Each artifact with the places it may be, in order: the first that exists is uploaded.
+  std::vector<std::pair<model::Artifact, std::vector<std::string>>> plan;
   std::set<std::string> names;
   for (const auto& declared : tmpl.output_artifacts) {
     const std::string label = "output artifact " + declared.name;
@@ -345,19 +365,18 @@ Result<std::vector<model::Artifact>> RepositoryArtifactService::collect_outputs(
     }
     WWP_TRY(check_name(label, declared.name));
     if (!names.insert(declared.name).second) return invalid(label + ": declared twice");
-    std::string view = declared.path;
-    if (view.empty()) {
+    std::vector<std::string> views;
+    if (declared.path.empty()) {
       // The earlier ABI: the template names the artifact, the module says where it put it.
       auto it = std::find_if(reported.begin(), reported.end(),
                              [&](const model::Artifact& r) { return r.name == declared.name; });
-      auto mapped =
-          it != reported.end()
-              ? reported_view(*it)
-              : Result<std::string>(legacy_dir(model::kArtifactsOutDir) + "/" + declared.name);
-      if (!mapped) return mapped.error();
-      view = *mapped;
+      views = it != reported.end() ? reported_views(*it)
+                                   : std::vector{model::legacy_output_path(declared.name)};
+    } else {
+      // Where the template says, or where the earlier SDK writes it.
+      views = {declared.path, model::legacy_output_path(declared.path)};
     }
-    plan.emplace_back(declared, view);
+    plan.emplace_back(declared, std::move(views));
   }
   std::set<std::string> reported_names;
   for (const auto& artifact : reported) {
@@ -368,9 +387,7 @@ Result<std::vector<model::Artifact>> RepositoryArtifactService::collect_outputs(
       return failed(label + ": artifact type " + artifact.unsupported_kind + " is not supported");
     }
     WWP_TRY(check_name(label, artifact.name));
-    auto view = reported_view(artifact);
-    if (!view) return view.error();
-    plan.emplace_back(artifact, *view);
+    plan.emplace_back(artifact, reported_views(artifact));
   }
   std::vector<model::Artifact> outputs;
   if (plan.empty()) return outputs;
@@ -382,38 +399,51 @@ Result<std::vector<model::Artifact>> RepositoryArtifactService::collect_outputs(
   auto scratch = TempDir::create(scratch_parent, "wwp-outputs-");
   if (!scratch) return scratch.error();
   for (std::size_t i = 0; i < plan.size(); ++i) {
+    const std::string doing = "saving output artifact " + plan[i].first.name;
+    WWP_TRY(step.check_deadline(doing));
     auto uploaded = upload_one(call, plan[i].first, plan[i].second, scratch->path(), i);
-    if (!uploaded) return uploaded.error();
+    if (!uploaded) return step.at_deadline(uploaded.error(), doing);
     if (*uploaded) outputs.push_back(std::move(**uploaded));
   }
   return outputs;
 }
 
 Result<std::optional<model::Artifact>> RepositoryArtifactService::upload_one(
-    Call& call, const model::Artifact& artifact, const std::string& view, const fs::path& scratch,
-    std::size_t index) {
+    Call& call, const model::Artifact& artifact, const std::vector<std::string>& views,
+    const fs::path& scratch, std::size_t index) {
   const std::string label = "output artifact " + artifact.name;
   const fs::path& root = call.root();
-  auto host = confine(root, view);
-  if (!host) {
-    // Found after the module ran, so it fails the step rather than rejecting the request.
-    Error error = host.error().context(label);
-    error.kind = ErrorKind::Failed;
-    return error;
-  }
+  std::string view;
+  fs::path host;
   struct stat st {};
-  if (::lstat(host->c_str(), &st) != 0) {
+  for (const auto& candidate : views) {
+    auto confined = confine(root, candidate);
+    if (!confined) {
+      // Found after the module ran, so it fails the step rather than rejecting the request.
+      Error error = confined.error().context(label);
+      error.kind = ErrorKind::Failed;
+      return error;
+    }
+    if (::lstat(confined->c_str(), &st) == 0) {
+      view = candidate;
+      host = *confined;
+      break;
+    }
+  }
+  if (view.empty()) {
     if (artifact.optional) {
-      spdlog::info("{}: optional and not found at {}; skipped", label, view);
+      spdlog::info("{}: optional and not found at {}; skipped", label, views.front());
       return std::optional<model::Artifact>{};
     }
-    return not_found(label + " not found at " + view);
+    std::string where = views.front();
+    for (std::size_t i = 1; i < views.size(); ++i) where += " or " + views[i];
+    return not_found(label + " not found at " + where);
   }
-  fs::path source = *host;
+  fs::path source = host;
   if (S_ISLNK(st.st_mode)) {
     // confine() proved the link stays inside; argoexec follows a symlinked artifact path.
     std::error_code ec;
-    source = fs::canonical(*host, ec);
+    source = fs::canonical(host, ec);
     if (ec || ::stat(source.c_str(), &st) != 0) {
       if (artifact.optional) return std::optional<model::Artifact>{};
       return not_found(label + " not found at " + view + " (dangling symlink)");
@@ -421,6 +451,29 @@ Result<std::optional<model::Artifact>> RepositoryArtifactService::upload_one(
   }
   if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
     return failed(label + ": " + view + " is not a regular file or directory");
+  }
+  if (S_ISDIR(st.st_mode)) {
+    // The module made this tree: bound it before anything walks it by path.
+    TreeLimits bounds;
+    bounds.max_depth = kMaxOutputDepth;
+    bounds.max_path_bytes = kMaxOutputPathBytes;
+    bounds.max_entries = limits_.max_entries;
+    auto usage = measure_tree(source, bounds);
+    if (!usage) return usage.error().context(label);
+    switch (usage->exceeded) {
+      case TreeUsage::Exceeded::Depth:
+        return limit_exceeded(label + ": " + view + " is nested deeper than " +
+                              std::to_string(kMaxOutputDepth) + " directories");
+      case TreeUsage::Exceeded::PathLength:
+        return limit_exceeded(label + ": " + view + " holds a path longer than " +
+                              std::to_string(kMaxOutputPathBytes) + " bytes");
+      case TreeUsage::Exceeded::Entries:
+        return limit_exceeded(label + ": " + view + " holds more than " +
+                              std::to_string(limits_.max_entries) +
+                              " entries (max_extract_entries)");
+      default:
+        break;
+    }
   }
 
   S3Repository repository;
@@ -448,9 +501,9 @@ Result<std::optional<model::Artifact>> RepositoryArtifactService::upload_one(
     const bool zip = kind == model::ArchiveStrategy::Kind::Zip;
     file_name = artifact.name + (zip ? ".zip" : ".tgz");
     upload = scratch / (std::to_string(index) + "-" + file_name);
-    auto packed =
-        pack(source, upload, zip ? ArchiveFormat::Zip : ArchiveFormat::TarGz,
-             artifact.archive.compression_level.value_or(-1), base_name(view, artifact.name));
+    auto packed = pack(source, upload, zip ? ArchiveFormat::Zip : ArchiveFormat::TarGz,
+                       artifact.archive.compression_level.value_or(-1),
+                       base_name(view, artifact.name), call.step().deadline);
     if (!packed) return packed.error().context(label);
   }
   if (key.empty()) {
@@ -460,7 +513,7 @@ Result<std::optional<model::Artifact>> RepositoryArtifactService::upload_one(
     key = *formatted;
   }
 
-  const S3Client client = client_for(repository, credentials);
+  const S3Client client = client_for(repository, credentials, call.step());
   std::error_code ec;
   if (fs::is_directory(upload, ec)) {
     // archive: none on a directory: one object per file under "<key>/", as argoexec's
@@ -468,6 +521,7 @@ Result<std::optional<model::Artifact>> RepositoryArtifactService::upload_one(
     for (fs::recursive_directory_iterator it(upload, ec), end; !ec && it != end; it.increment(ec)) {
       std::error_code type_error;
       if (!it->is_regular_file(type_error) || it->is_symlink(type_error)) continue;
+      WWP_TRY(call.step().check_deadline("uploading " + label));
       const std::string relative = it->path().lexically_relative(upload).generic_string();
       auto put = client.put_object(repository.bucket, key + "/" + relative, it->path());
       if (!put) return put.error().context(label);

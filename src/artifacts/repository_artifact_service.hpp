@@ -29,11 +29,13 @@ class RepositoryArtifactService final : public ArtifactService {
                        const std::filesystem::path& staging);
   Result<bool> fetch(Call& call, const model::Artifact& artifact,
                      const std::filesystem::path& download, const std::filesystem::path& directory);
+  // `views`: where the artifact may be in the sandbox, in order of preference.
   Result<std::optional<model::Artifact>> upload_one(Call& call, const model::Artifact& artifact,
-                                                    const std::string& sandbox_path,
+                                                    const std::vector<std::string>& views,
                                                     const std::filesystem::path& scratch,
                                                     std::size_t index);
-  S3Client client_for(const S3Repository& repository, const S3Credentials& credentials) const;
+  S3Client client_for(const S3Repository& repository, const S3Credentials& credentials,
+                      const StepContext& step) const;
 
   ArtifactSettings settings_;
   std::shared_ptr<RepositorySource> source_;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/result.hpp"
@@ -16,6 +17,8 @@ struct RetryPolicy {
   std::chrono::milliseconds initial_backoff{200};
   std::chrono::milliseconds max_backoff{5000};
   double multiplier = 2.0;
+  // No attempt starts after this (the step's deadline): the caller reports the timeout.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 // What one attempt produced: success, a final error, or an error worth another attempt.
@@ -40,6 +43,8 @@ Result<T> with_retries(const RetryPolicy& policy, const std::function<Attempt<T>
     if (n > 0) sleep_for_retry(policy, n);
     Attempt<T> a = attempt();
     if (a.result || !a.retryable) return std::move(a.result);
+    if (policy.deadline && std::chrono::steady_clock::now() >= *policy.deadline)
+      return std::move(a.result);
     if (n + 1 >= attempts) {
       return transient(a.result.error().message + " (gave up after " + std::to_string(attempts) +
                        (attempts == 1 ? " attempt)" : " attempts)"));

@@ -48,6 +48,25 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
                "Cap on result.json and each output parameter file")
       ->envname("MAX_RESULT")
       ->capture_default_str();
+  c.add_option("--max-outputs", config.max_outputs,
+               "Cap on all output parameters of a step together")
+      ->envname("MAX_OUTPUTS")
+      ->capture_default_str();
+  c.add_option("--max-args", config.max_args,
+               "Cap on args and env together, and on stdin, after parameter substitution")
+      ->envname("MAX_ARGS")
+      ->capture_default_str();
+  c.add_option("--default-disk", config.default_disk,
+               "What a step's directory may hold when the template sets no limits.disk")
+      ->envname("DEFAULT_DISK")
+      ->capture_default_str();
+  c.add_option("--max-disk", config.max_disk, "Largest disk limit a template may ask for")
+      ->envname("MAX_DISK")
+      ->capture_default_str();
+  c.add_option("--max-disk-files", config.max_disk_files,
+               "Most files and directories a step's directory may hold")
+      ->envname("MAX_DISK_FILES")
+      ->capture_default_str();
   c.add_option("--memory-cache", config.memory_cache,
                "Machine code of compiled modules kept in memory")
       ->envname("MEMORY_CACHE")

@@ -47,6 +47,11 @@ struct PluginConfig {
   std::string max_memory = "512Mi";
   std::string max_output = "1Mi";
   std::string max_result = "1Mi";
+  std::string max_outputs = "2Mi";
+  std::string max_args = "1Mi";
+  std::string default_disk = "1Gi";
+  std::string max_disk = "10Gi";
+  std::size_t max_disk_files = 100000;
   std::string memory_cache = "512Mi";
   bool pooling_allocator = true;
   bool tiered_compilation = true;

@@ -85,6 +85,19 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   auto result = quantity_flag("max-result", config.max_result);
   if (!result) return result.error();
   exec.max_result_bytes = *result;
+  auto outputs = quantity_flag("max-outputs", config.max_outputs);
+  if (!outputs) return outputs.error();
+  exec.max_output_parameters_bytes = *outputs;
+  auto args = quantity_flag("max-args", config.max_args);
+  if (!args) return args.error();
+  exec.max_args_bytes = *args;
+  auto disk = quantity_flag("default-disk", config.default_disk);
+  if (!disk) return disk.error();
+  exec.disk.bytes = *disk;
+  auto max_disk = quantity_flag("max-disk", config.max_disk);
+  if (!max_disk) return max_disk.error();
+  exec.max_disk_bytes = *max_disk;
+  exec.disk.files = config.max_disk_files;
 
   exec.http.enabled = !config.http_disabled;
   exec.http.max_allowed_hosts = config.http_max_allowed_hosts;

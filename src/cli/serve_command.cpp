@@ -86,6 +86,7 @@ int serve(const PluginConfig& config) {
   settings->on_grace_expired = [&engine] {
     engine.interrupt_running("the plugin is shutting down (--shutdown-grace is over)");
   };
+  executor.start_sweep();
   server::PluginServer server(
       *settings, std::move(*auth), [&executor](const model::ExecuteRequest& request) {
         return executor.execute(*request.tmpl, request.workflow, request.step_key);

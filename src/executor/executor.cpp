@@ -43,18 +43,30 @@ bool needs_directory(const model::Template& tmpl, const sandbox::CompiledModule&
 }
 
 // Output parameters declared with valueFrom.path, read from the sandbox; result.json's values
-// (already in node.outputs) win for the same name.
+// (already in node.outputs) win for the same name. Each file is read up to `limit` and all values
+// together up to `total_limit`, so the reply stays bounded however many parameters read one file.
 Result<Ok> collect_output_parameters(model::NodeResult& node, const model::Template& tmpl,
-                                     const SandboxDir* dir, std::uint64_t limit) {
+                                     const SandboxDir* dir, std::uint64_t limit,
+                                     std::uint64_t total_limit) {
+  std::uint64_t total = 0;
+  const auto over_total = [&] {
+    return limit_exceeded("output parameters together are larger than the limit of " +
+                          format_quantity(total_limit));
+  };
+  for (const auto& p : node.outputs.parameters) total += p.value.size();
+  if (total > total_limit) return over_total();
   for (const auto& declared : tmpl.output_parameters) {
     bool reported = false;
     for (const auto& p : node.outputs.parameters) reported = reported || p.name == declared.name;
     if (reported) continue;
     std::optional<std::string> value;
     if (declared.value_from_path && dir != nullptr) {
-      auto content = read_confined(dir->root(), *declared.value_from_path, limit);
+      const std::uint64_t left = total_limit - total;
+      auto content = read_confined(dir->root(), *declared.value_from_path, std::min(limit, left));
       if (content) {
         value = std::move(*content);
+      } else if (content.error().kind == ErrorKind::LimitExceeded && left < limit) {
+        return over_total();
       } else if (content.error().kind != ErrorKind::NotFound) {
         return failed("output parameter " + declared.name + ": " + content.error().message);
       }
@@ -68,7 +80,46 @@ Result<Ok> collect_output_parameters(model::NodeResult& node, const model::Templ
                          : std::string("no value")) +
                     " and no default is set");
     }
+    total += value->size();
+    if (total > total_limit) return over_total();
     node.outputs.parameters.push_back({declared.name, std::move(*value)});
+  }
+  return Ok{};
+}
+
+// argv, env and stdin with parameters substituted, refusing expansions past `limit` before they
+// are allocated (args and env share the limit; stdin has its own).
+Result<Ok> build_invocation(sandbox::RunSpec& spec, const model::Template& tmpl,
+                            const model::WorkflowMeta& workflow, std::uint64_t limit) {
+  const auto too_big = [&](const char* what) {
+    return limit_exceeded(std::string(what) + " expand to more than the limit of " +
+                          format_quantity(limit) + " (--max-args)");
+  };
+  std::uint64_t used = 0;
+  auto add = [&](std::string_view text) -> std::optional<std::string> {
+    auto expanded = model::substitute(text, tmpl, workflow, limit - used);
+    if (expanded) used += expanded->size() + 1;  // + the terminating NUL the module sees
+    return expanded;
+  };
+  spec.argv.push_back(tmpl.name.empty() ? "module.wasm" : tmpl.name);
+  for (const auto& arg : tmpl.wasm.args) {
+    if (used > limit) return too_big("args and env");
+    auto expanded = add(arg);
+    if (!expanded) return too_big("args and env");
+    spec.argv.push_back(std::move(*expanded));
+  }
+  for (const auto& [key, value] : tmpl.wasm.env) {
+    used += key.size() + 1;
+    if (used > limit) return too_big("args and env");
+    auto expanded = add(value);
+    if (!expanded) return too_big("args and env");
+    spec.env.emplace_back(key, std::move(*expanded));
+  }
+  if (used > limit) return too_big("args and env");
+  if (tmpl.wasm.stdin_data) {
+    auto expanded = model::substitute(*tmpl.wasm.stdin_data, tmpl, workflow, limit);
+    if (!expanded) return too_big("stdin");
+    spec.stdin_data = std::move(*expanded);
   }
   return Ok{};
 }
@@ -78,6 +129,40 @@ Result<Ok> collect_output_parameters(model::NodeResult& node, const model::Templ
 Executor::Executor(ExecutorSettings settings, const sandbox::Engine& engine,
                    modules::ModuleResolver& modules, artifacts::ArtifactService* artifacts)
     : settings_(std::move(settings)), engine_(engine), modules_(modules), artifacts_(artifacts) {}
+
+Executor::~Executor() {
+  if (sweeper_.joinable()) sweeper_.join();
+}
+
+void Executor::start_sweep() {
+  if (sweeper_.joinable()) return;
+  sweeper_ = std::thread([this] {
+    if (auto swept = sweep_leftover_sandboxes(); !swept) {
+      spdlog::warn("sandbox sweep: {}", swept.error().message);
+    }
+  });
+}
+
+Result<SandboxParent*> Executor::sandbox_parent() {
+  std::lock_guard lock(parent_mutex_);
+  if (!parent_) {
+    auto opened = SandboxParent::open(settings_.sandbox_parent);
+    if (!opened) return opened.error();
+    parent_ = std::move(*opened);
+  }
+  return parent_.get();
+}
+
+Result<SandboxParent::SweepReport> Executor::sweep_leftover_sandboxes() {
+  auto parent = sandbox_parent();
+  if (!parent) return parent.error();
+  auto report = (*parent)->sweep();
+  if (report.removed + report.failed > 0) {
+    spdlog::info("removed {} sandbox directories left by earlier runs ({} could not be removed)",
+                 report.removed, report.failed);
+  }
+  return report;
+}
 
 Result<model::NodeResult> Executor::execute(const model::Template& tmpl,
                                             const model::WorkflowMeta& workflow,
@@ -99,13 +184,16 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   if (tmpl.wasm.limits.timeout)
     spec.limits.timeout = std::min(*tmpl.wasm.limits.timeout, settings_.max_timeout);
   if (tmpl.wasm.limits.memory_bytes) spec.limits.memory_bytes = *tmpl.wasm.limits.memory_bytes;
-  spec.argv.push_back(tmpl.name.empty() ? "module.wasm" : tmpl.name);
-  for (const auto& arg : tmpl.wasm.args)
-    spec.argv.push_back(model::substitute(arg, tmpl, workflow));
-  for (const auto& [key, value] : tmpl.wasm.env)
-    spec.env.emplace_back(key, model::substitute(value, tmpl, workflow));
-  if (tmpl.wasm.stdin_data)
-    spec.stdin_data = model::substitute(*tmpl.wasm.stdin_data, tmpl, workflow);
+  DiskLimits disk = settings_.disk;
+  if (tmpl.wasm.limits.disk_bytes) {
+    if (*tmpl.wasm.limits.disk_bytes > settings_.max_disk_bytes) {
+      return invalid("disk limit " + format_quantity(*tmpl.wasm.limits.disk_bytes) +
+                     " is above the plugin's maximum of " +
+                     format_quantity(settings_.max_disk_bytes));
+    }
+    disk.bytes = *tmpl.wasm.limits.disk_bytes;
+  }
+  WWP_TRY(build_invocation(spec, tmpl, workflow, settings_.max_args_bytes));
 
   auto http = make_http_policy(tmpl.wasm.permissions, settings_.http, settings_.http_transport);
   if (!http) return http.error();
@@ -113,10 +201,16 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
     return failed("permissions.http: outbound HTTP is not available in this plugin");
   spec.http = std::move(*http);
 
-  const artifacts::StepContext step{workflow, tmpl.name, step_key};
+  // One deadline for every phase: artifacts in, the run, artifacts out. It starts once the module
+  // is ready, because fetching and compiling a module is shared, cached work, not this step's.
+  const auto timeout = spec.limits.timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const artifacts::StepContext step{workflow, tmpl.name, step_key, deadline, timeout};
   std::optional<SandboxDir> dir;
   if (needs_directory(tmpl, module->compiled)) {
-    auto created = SandboxDir::create(settings_.sandbox_parent);
+    auto parent = sandbox_parent();
+    if (!parent) return parent.error();
+    auto created = (*parent)->create_step();
     if (!created) return created.error();
     dir.emplace(std::move(*created));
     spec.root_dir = dir->root();
@@ -124,16 +218,37 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
     if (!tmpl.input_artifacts.empty()) {
       if (artifacts_ == nullptr)
         return failed("input artifacts: this plugin has no artifact support configured");
+      // The service names the artifact it was placing when the deadline passed.
       WWP_TRY(artifacts_->stage_inputs(tmpl, dir->root(), step));
+      WWP_TRY(step.check_deadline("placing input artifacts"));
+      auto excess = disk_excess(dir->root(), disk);
+      if (!excess) return excess.error().context("sandbox");
+      if (*excess) return limit_exceeded(**excess + " by the input artifacts (limits.disk)");
     }
   }
 
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  spec.limits.timeout = std::max(left, std::chrono::milliseconds(1));
+  std::optional<DiskWatch> watch;
+  if (dir) {
+    spec.stop = std::make_shared<sandbox::StopSignal>();
+    watch.emplace(dir->root(), disk, settings_.disk_check_interval, spec.stop);
+  }
   auto outcome = sandbox::run(engine_, module->compiled, spec);
+  watch.reset();
   if (!outcome) return outcome.error().context("module " + tmpl.wasm.module.location);
   // Interrupted through no fault of its own (the plugin is shutting down): the agent retries.
   if (outcome->end == sandbox::RunOutcome::End::Stopped && outcome->stop_transient)
     return transient(outcome->message);
-
+  if (outcome->end == sandbox::RunOutcome::End::TimedOut)
+    outcome->message = "timeout " + format_duration(timeout) + " exceeded";
+  if (dir) {
+    // Exact, now that nothing changes the tree: a burst at the very end escapes the watch.
+    auto excess = disk_excess(dir->root(), disk);
+    if (!excess) return failed_node("sandbox: " + excess.error().message);
+    if (*excess) return failed_node(**excess);
+  }
   std::optional<model::ModuleReport> report;
   // result.json counts only when the module ended on its own; after a trap, a timeout or a
   // non-zero exit the outcome itself is the better explanation.
@@ -156,7 +271,8 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   if (node.phase != model::Phase::Succeeded) return node;
 
   if (auto collected =
-          collect_output_parameters(node, tmpl, dir ? &*dir : nullptr, settings_.max_result_bytes);
+          collect_output_parameters(node, tmpl, dir ? &*dir : nullptr, settings_.max_result_bytes,
+                                    settings_.max_output_parameters_bytes);
       !collected) {
     node.phase = model::Phase::Failed;  // keeps result and exitCode: they help explain the failure
     node.message = collected.error().message;

@@ -4,9 +4,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
 
 #include "artifacts/artifact_service.hpp"
 #include "common/result.hpp"
+#include "executor/disk_watch.hpp"
+#include "executor/sandbox_dir.hpp"
 #include "executor/http_policy.hpp"
 #include "model/node_result.hpp"
 #include "model/template.hpp"
@@ -24,6 +29,15 @@ struct ExecutorSettings {
   sandbox::HttpTransport http_transport;        // empty: outbound HTTP is unavailable
   // The operator's cap on a template's limits.timeout (--max-timeout); longer ones are cut.
   std::chrono::milliseconds max_timeout{std::chrono::hours(24)};
+  // All output parameters of a step together (they travel in one reply and in the workflow).
+  std::uint64_t max_output_parameters_bytes = 2ULL << 20;
+  // args and env together after substitution, and stdin after substitution.
+  std::uint64_t max_args_bytes = 1ULL << 20;
+  // The step directory: `disk.bytes` unless the template's limits.disk says otherwise (at most
+  // max_disk_bytes), and at most `disk.files` entries.
+  DiskLimits disk;
+  std::uint64_t max_disk_bytes = 10ULL << 30;
+  std::chrono::milliseconds disk_check_interval{100};
 };
 
 class Executor {
@@ -37,15 +51,28 @@ class Executor {
                                     const model::WorkflowMeta& workflow,
                                     const std::string& step_key);
 
+  ~Executor();
+
+  // Removes step directories left under the sandbox parent by plugin processes that are gone
+  // (a crash, a kill, a node restart) and logs what it did.
+  Result<SandboxParent::SweepReport> sweep_leftover_sandboxes();
+  // The same in a background thread (joined by the destructor): `serve` calls it at start, so a
+  // huge leftover tree does not delay readiness.
+  void start_sweep();
+
  private:
   Result<model::NodeResult> run_step(const model::Template& tmpl,
                                      const model::WorkflowMeta& workflow,
                                      const std::string& step_key);
+  Result<SandboxParent*> sandbox_parent();
 
   ExecutorSettings settings_;
   const sandbox::Engine& engine_;
   modules::ModuleResolver& modules_;
   artifacts::ArtifactService* artifacts_;
+  std::mutex parent_mutex_;
+  std::unique_ptr<SandboxParent> parent_;  // opened at the first step or sweep
+  std::thread sweeper_;
 };
 
 }  // namespace wwp::executor

@@ -2,6 +2,25 @@
 
 namespace wwp::model {
 
+namespace {
+
+std::string under_work(std::string_view dir, std::string_view artifact_path) {
+  while (artifact_path.starts_with('/')) artifact_path.remove_prefix(1);
+  std::string path = "/" + std::string(kWorkDir) + "/" + std::string(dir);
+  if (!artifact_path.empty()) path += "/" + std::string(artifact_path);
+  return path;
+}
+
+}  // namespace
+
+std::string legacy_input_path(std::string_view artifact_path) {
+  return under_work(kArtifactsInDir, artifact_path);
+}
+
+std::string legacy_output_path(std::string_view artifact_path) {
+  return under_work(kArtifactsOutDir, artifact_path);
+}
+
 Json make_invocation(const Template& tmpl, const WorkflowMeta& workflow) {
   Json options = Json::array();
   for (const auto& [name, value] : tmpl.wasm.plugin_options) {
@@ -15,7 +34,7 @@ Json make_invocation(const Template& tmpl, const WorkflowMeta& workflow) {
   Json artifacts = Json::array();
   for (const auto& a : tmpl.input_artifacts) {
     Json entry = to_json(a);
-    entry["path"] = "/" + std::string(kWorkDir) + "/" + std::string(kArtifactsInDir) + "/" + a.name;
+    entry["path"] = a.path.empty() ? legacy_input_path(a.name) : a.path;
     artifacts.push_back(std::move(entry));
   }
   return {{"workflow_name", workflow.name},

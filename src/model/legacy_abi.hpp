@@ -16,8 +16,16 @@ inline constexpr std::string_view kResultFile = "result.json";
 inline constexpr std::string_view kArtifactsInDir = "artifacts-in";
 inline constexpr std::string_view kArtifactsOutDir = "artifacts-out";
 
+// The earlier SDK's ArtifactManager joins an artifact's path (leading '/' dropped) under these
+// directories: input artifact {path: /in/x.jpg} is read at /work/artifacts-in/in/x.jpg, a
+// reported output {path: /out.png} is written at /work/artifacts-out/out.png.
+std::string legacy_input_path(std::string_view artifact_path);
+std::string legacy_output_path(std::string_view artifact_path);
+
 // {"workflow_name", "plugin_options": [{name, value}], "parameters": [{name, value}],
-//  "artifacts": [{name, path, ...}]} where artifact paths point under /work/artifacts-in.
+//  "artifacts": [{name, path, ...}]}. An artifact's path is its declared path, as the earlier
+// plugin passed it (the file is there and at legacy_input_path(path)); an artifact declared
+// without a path is at /work/artifacts-in/<name>, and that is the path given.
 Json make_invocation(const Template& tmpl, const WorkflowMeta& workflow);
 
 // What a module reported in result.json. Artifacts name files under /work/artifacts-out.

@@ -209,8 +209,8 @@ Result<WasmSpec> parse_wasm_spec(const Json& wasm, std::string_view path) {
   if (*limits != nullptr) {
     std::string limits_path = std::string(path) + ".limits";
     for (const auto& [key, value] : (*limits)->items()) {
-      if (key != "timeout" && key != "memory") {
-        return field_error(limits_path + "." + key, "unknown limit (known: timeout, memory)");
+      if (key != "timeout" && key != "memory" && key != "disk") {
+        return field_error(limits_path + "." + key, "unknown limit (known: timeout, memory, disk)");
       }
     }
     const Json& l = **limits;
@@ -226,6 +226,12 @@ Result<WasmSpec> parse_wasm_spec(const Json& wasm, std::string_view path) {
       if (*memory < 65536)
         return field_error(limits_path + ".memory", "must be at least 64Ki (one Wasm page)");
       spec.limits.memory_bytes = *memory;
+    }
+    if (l.contains("disk") && !l["disk"].is_null()) {
+      auto disk = parse_quantity(render_value(l["disk"]));
+      if (!disk) return disk.error().context(limits_path + ".disk");
+      if (*disk == 0) return field_error(limits_path + ".disk", "must be positive");
+      spec.limits.disk_bytes = *disk;
     }
   }
   static const std::set<std::string> kKnown = {"module", "image",       "args",  "env",
@@ -333,36 +339,50 @@ Result<ExecuteRequest> parse_execute_body(std::string_view body) {
 }
 
 std::string substitute(std::string_view text, const Template& tmpl, const WorkflowMeta& workflow) {
+  return *substitute(text, tmpl, workflow, std::string::npos);
+}
+
+std::optional<std::string> substitute(std::string_view text, const Template& tmpl,
+                                      const WorkflowMeta& workflow, std::size_t max_bytes) {
+  if (text.size() > max_bytes) return std::nullopt;
   if (text.find("{{") == std::string_view::npos) return std::string(text);
   std::string out;
+  auto fits = [&](std::size_t more) { return more <= max_bytes - out.size(); };
   std::size_t pos = 0;
   while (pos < text.size()) {
     auto open = text.find("{{", pos);
     if (open == std::string_view::npos) break;
     auto close = text.find("}}", open + 2);
     if (close == std::string_view::npos) break;
+    if (!fits(open - pos)) return std::nullopt;
     out.append(text.substr(pos, open - pos));
     std::string_view expr = text.substr(open + 2, close - open - 2);
     while (!expr.empty() && expr.front() == ' ') expr.remove_prefix(1);
     while (!expr.empty() && expr.back() == ' ') expr.remove_suffix(1);
-    std::optional<std::string> replacement;
+    const std::string* replacement = nullptr;
     constexpr std::string_view kParam = "inputs.parameters.";
     if (expr.starts_with(kParam)) {
       std::string_view name = expr.substr(kParam.size());
       for (const auto& p : tmpl.input_parameters) {
-        if (p.name == name) replacement = p.value ? p.value : p.default_value;
+        if (p.name == name) {
+          replacement = p.value ? &*p.value : p.default_value ? &*p.default_value : nullptr;
+        }
       }
     } else if (expr == "workflow.name") {
-      replacement = workflow.name;
+      replacement = &workflow.name;
     } else if (expr == "workflow.namespace") {
-      replacement = workflow.ns;
+      replacement = &workflow.ns;
     } else if (expr == "workflow.uid") {
-      replacement = workflow.uid;
+      replacement = &workflow.uid;
     }
     // Unknown expressions stay as written, as Argo leaves them for later stages.
-    out.append(replacement ? *replacement : std::string(text.substr(open, close + 2 - open)));
+    const std::string_view piece =
+        replacement ? std::string_view(*replacement) : text.substr(open, close + 2 - open);
+    if (!fits(piece.size())) return std::nullopt;
+    out.append(piece);
     pos = close + 2;
   }
+  if (!fits(text.size() - pos)) return std::nullopt;
   out.append(text.substr(pos));
   return out;
 }

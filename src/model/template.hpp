@@ -44,6 +44,7 @@ struct ModuleRef {
 struct ExecutionLimits {
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<std::uint64_t> memory_bytes;
+  std::optional<std::uint64_t> disk_bytes;  // what the step's directory may hold
 };
 
 struct WasmSpec {
@@ -82,5 +83,9 @@ Result<Template> parse_template(const Json& json, std::string_view path = "templ
 // Replaces {{inputs.parameters.NAME}} and {{workflow.name|namespace|uid}} in `text`. Argo's
 // controller normally did this already; the CLI's `run` and hand-written requests rely on it.
 std::string substitute(std::string_view text, const Template& tmpl, const WorkflowMeta& workflow);
+// The same, giving up (nullopt) as soon as the result would pass `max_bytes`: a parameter
+// repeated many times must not be expanded before its size is known.
+std::optional<std::string> substitute(std::string_view text, const Template& tmpl,
+                                      const WorkflowMeta& workflow, std::size_t max_bytes);
 
 }  // namespace wwp::model

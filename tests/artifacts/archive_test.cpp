@@ -258,5 +258,44 @@ TEST(Unpack, CorruptArchiveIsAnError) {
   EXPECT_NE(result.error().message.find("archive"), std::string::npos);
 }
 
+// Archive work belongs to the step's one deadline: packing a big (sparse) output or unpacking an
+// input stops there instead of running on after the step's timeout.
+TEST(Pack, StopsAtTheDeadline) {
+  ScratchDir dir;
+  const fs::path big = dir / "big";
+  write_file(big, "");
+  fs::resize_file(big, 256ULL << 20);  // sparse: costs no disk, 256 MiB to read
+  const auto passed = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  auto packed = pack(big, dir / "big.tgz", ArchiveFormat::TarGz, -1, {}, passed);
+  ASSERT_FALSE(packed);
+  EXPECT_EQ(packed.error().message, "the step's deadline passed");
+
+  write_file(dir / "small", "small");
+  ASSERT_TRUE(pack(dir / "small", dir / "small.tgz", ArchiveFormat::TarGz));
+  fs::create_directory(dir / "out");
+  ExtractLimits limits;
+  limits.deadline = passed;
+  auto extracted = extract(dir / "small.tgz", dir / "out", ArchiveFormat::TarGz, limits);
+  ASSERT_FALSE(extracted);
+  EXPECT_EQ(extracted.error().message, "the step's deadline passed");
+}
+
+TEST(Unpack, RefusesEntriesNestedTooDeep) {
+  ScratchDir dir;
+  fs::path deep = dir / "src" / "top";
+  for (int i = 0; i < 12; ++i) deep /= "d";
+  write_file(deep / "f", "f");
+  ASSERT_TRUE(pack(dir / "src" / "top", dir / "deep.tgz", ArchiveFormat::TarGz));
+  fs::create_directory(dir / "out");
+  ExtractLimits limits;
+  limits.max_depth = 10;
+  auto extracted = extract(dir / "deep.tgz", dir / "out", ArchiveFormat::TarGz, limits);
+  ASSERT_FALSE(extracted);
+  EXPECT_EQ(extracted.error().kind, ErrorKind::LimitExceeded);
+  EXPECT_NE(extracted.error().message.find("is nested deeper than 10 directories"),
+            std::string::npos)
+      << extracted.error().message;
+}
+
 }  // namespace
 }  // namespace wwp::artifacts::test

@@ -106,13 +106,15 @@ TEST_F(ServiceTest, StagesWhatContainerStepsUploaded) {
   EXPECT_EQ(read_file(sandbox / "data/in/sub/b.txt"), "B");
   EXPECT_EQ(read_file(sandbox / "tmp/raw.bin"), "plain bytes, not an archive");
   EXPECT_EQ(read_file(sandbox / "tmp/kept.tgz"), read_file(files / "hello.txt.tgz"));
-  // The earlier ABI's location holds the same files, hard-linked.
-  EXPECT_EQ(read_file(sandbox / "work/artifacts-in/hello"), "hello from a container\n");
-  EXPECT_EQ(read_file(sandbox / "work/artifacts-in/data/sub/b.txt"), "B");
+  // The earlier SDK's location, /work/artifacts-in/<declared path>, holds the same files,
+  // hard-linked; nothing is placed by name any more (the earlier plugin never did).
+  EXPECT_EQ(read_file(sandbox / "work/artifacts-in/tmp/in.txt"), "hello from a container\n");
+  EXPECT_EQ(read_file(sandbox / "work/artifacts-in/data/in/sub/b.txt"), "B");
+  EXPECT_FALSE(fs::exists(sandbox / "work/artifacts-in/hello"));
   struct stat a {
   }, b{};
   ASSERT_EQ(::stat((sandbox / "tmp/in.txt").c_str(), &a), 0);
-  ASSERT_EQ(::stat((sandbox / "work/artifacts-in/hello").c_str(), &b), 0);
+  ASSERT_EQ(::stat((sandbox / "work/artifacts-in/tmp/in.txt").c_str(), &b), 0);
   EXPECT_EQ(a.st_ino, b.st_ino);
   // Nothing of the staging area is left for the module to see.
   for (const auto& entry : fs::directory_iterator(sandbox.path())) {
@@ -217,7 +219,7 @@ TEST_F(ServiceTest, RawAndHttpInputs) {
   EXPECT_EQ(read_file(sandbox / "etc/config.json"), "{\"a\": 1}");
   EXPECT_EQ(read_file(sandbox / "tmp/web.txt"), "served over http");
   EXPECT_EQ(read_file(sandbox / "tmp/moved.txt"), "served over http");
-  EXPECT_EQ(read_file(sandbox / "work/artifacts-in/raw"), "{\"a\": 1}");
+  EXPECT_EQ(read_file(sandbox / "work/artifacts-in/etc/config.json"), "{\"a\": 1}");
 
   auto missing = with_inputs({{{"name", "gone"}, {"http", {{"url", base + "/nope?sig=abc"}}}}});
   auto failed = service->stage_inputs(missing, sandbox.path(), kStep);
@@ -406,12 +408,15 @@ TEST_F(ServiceTest, ReportedArtifactsFromTheEarlierAbi) {
             0);
   EXPECT_EQ(read_file(files / "x/result.txt"), "reported");
 
-  // A module may not report files outside /work/artifacts-out.
+  // A reported path is joined under /work/artifacts-out, as the earlier SDK does: nothing else of
+  // the sandbox can be uploaded under a name the template never declared.
+  write_file(sandbox / "etc/passwd", "not for upload");
   auto escape = service->collect_outputs(model::Template{},
                                          {artifact({{"name", "e"}, {"path", "/etc/passwd"}})},
                                          sandbox.path(), kStep);
   ASSERT_FALSE(escape);
-  EXPECT_NE(escape.error().message.find("outside /work/artifacts-out"), std::string::npos);
+  EXPECT_EQ(escape.error().message,
+            "output artifact e not found at /work/artifacts-out/etc/passwd");
   auto dotdot = service->collect_outputs(
       model::Template{}, {artifact({{"name", "e"}, {"path", "../../x"}})}, sandbox.path(), kStep);
   ASSERT_FALSE(dotdot);
@@ -427,7 +432,10 @@ TEST_F(ServiceTest, OptionalAndMissingOutputs) {
   auto required = with_outputs({{{"name", "needed"}, {"path", "/tmp/needed.txt"}}});
   auto missing = service->collect_outputs(required, {}, sandbox.path(), kStep);
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().message, "output artifact needed not found at /tmp/needed.txt");
+  // Both places a module may have written it: the declared path and the earlier SDK's.
+  EXPECT_EQ(missing.error().message,
+            "output artifact needed not found at /tmp/needed.txt or "
+            "/work/artifacts-out/tmp/needed.txt");
 }
 
 TEST_F(ServiceTest, OutputSymlinkOutOfTheSandboxIsRefused) {

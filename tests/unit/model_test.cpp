@@ -35,7 +35,7 @@ TEST(ExecuteRequest, ParsesModuleArgsEnvLimitsAndOptions) {
   Json wasm = {{"module", {{"path", "hello.wasm"}}},
                {"args", {"--name", 42}},
                {"env", {{"COLOR", "blue"}}},
-               {"limits", {{"timeout", "1m30s"}, {"memory", "64Mi"}}},
+               {"limits", {{"timeout", "1m30s"}, {"memory", "64Mi"}, {"disk", "2Gi"}}},
                {"greeting", "hi"}};
   Json body = request_with(wasm);
   body["template"]["inputs"] = {{"parameters", {{{"name", "name"}, {"value", "Argo"}}}}};
@@ -51,6 +51,7 @@ TEST(ExecuteRequest, ParsesModuleArgsEnvLimitsAndOptions) {
   EXPECT_EQ(t.wasm.env[0].second, "blue");
   EXPECT_EQ(t.wasm.limits.timeout->count(), 90000);
   EXPECT_EQ(*t.wasm.limits.memory_bytes, 64u << 20);
+  EXPECT_EQ(*t.wasm.limits.disk_bytes, 2ull << 30);
   ASSERT_EQ(t.wasm.plugin_options.size(), 1u);
   EXPECT_EQ(t.wasm.plugin_options[0].first, "greeting");
   ASSERT_EQ(t.output_parameters.size(), 1u);
@@ -83,7 +84,12 @@ TEST(ExecuteRequest, ErrorsNameTheField) {
                 .find("template.plugin.wasm.limits.timeout: invalid duration \"soon\""),
             std::string::npos);
   EXPECT_EQ(error_of(request_with({{"module", {{"path", "a"}}}, {"limits", {{"cpu", 1}}}})),
-            "template.plugin.wasm.limits.cpu: unknown limit (known: timeout, memory)");
+            "template.plugin.wasm.limits.cpu: unknown limit (known: timeout, memory, disk)");
+  EXPECT_EQ(error_of(request_with({{"module", {{"path", "a"}}}, {"limits", {{"disk", "0"}}}})),
+            "template.plugin.wasm.limits.disk: must be positive");
+  EXPECT_NE(error_of(request_with({{"module", {{"path", "a"}}}, {"limits", {{"disk", "lots"}}}}))
+                .find("template.plugin.wasm.limits.disk"),
+            std::string::npos);
   EXPECT_EQ(error_of(request_with({{"module", {{"path", "a"}}}, {"env", {{"A", {1, 2}}}}})),
             "template.plugin.wasm.env.A: expected a string, got array");
   Json bad_param = request_with({{"module", {{"path", "a"}}}});
@@ -110,6 +116,11 @@ TEST(Substitute, InputsAndWorkflowFields) {
       "hi Argo 7 in wf-1");
   EXPECT_EQ(substitute("{{steps.x.outputs.result}}", t, wf), "{{steps.x.outputs.result}}");
   EXPECT_EQ(substitute("unclosed {{", t, wf), "unclosed {{");
+  // Bounded: gives up before building a result past the limit.
+  EXPECT_EQ(substitute("{{workflow.name}}", t, wf, 100), wf.name);
+  EXPECT_EQ(substitute("{{workflow.name}}{{workflow.name}}", t, wf, 2 * wf.name.size() - 1),
+            std::nullopt);
+  EXPECT_EQ(substitute("no braces but long", t, wf, 3), std::nullopt);
 }
 
 TEST(Units, Durations) {
@@ -161,11 +172,20 @@ TEST(LegacyAbi, InvocationCarriesParametersOptionsAndArtifacts) {
   a.name = "data";
   a.path = "/tmp/data";
   t.input_artifacts.push_back(a);
+  Artifact unplaced;
+  unplaced.name = "extra";
+  t.input_artifacts.push_back(unplaced);
   Json inv = make_invocation(t, {"My Workflow", "ns", "u"});
   EXPECT_EQ(inv["workflow_name"], "My Workflow");
   EXPECT_EQ(inv["plugin_options"][0]["value"], 42);
   EXPECT_EQ(inv["parameters"][0]["value"], "Hello");
-  EXPECT_EQ(inv["artifacts"][0]["path"], "/work/artifacts-in/data");
+  // The declared path, as the earlier plugin passed it: its SDK reads
+  // /work/artifacts-in/tmp/data, where the file is too.
+  EXPECT_EQ(inv["artifacts"][0]["path"], "/tmp/data");
+  EXPECT_EQ(inv["artifacts"][1]["path"], "/work/artifacts-in/extra");
+  EXPECT_EQ(legacy_input_path("/input.jpg"), "/work/artifacts-in/input.jpg");
+  EXPECT_EQ(legacy_input_path("a/b"), "/work/artifacts-in/a/b");
+  EXPECT_EQ(legacy_output_path("//out.png"), "/work/artifacts-out/out.png");
 }
 
 TEST(LegacyAbi, ModuleReport) {
