@@ -7,8 +7,7 @@
 // libmicrohttpd is described in http_listener.cpp.
 //
 // Only what Argo's agent and Kubernetes probes send is supported: Content-Length bodies (no
-// chunked uploads), keep-alive, pipelining, Expect: 100-continue; HTTP/1.1 requests need a Host
-// header.
+// chunked uploads), keep-alive, pipelining, Expect: 100-continue.
 #pragma once
 
 #include <atomic>
