@@ -10,7 +10,7 @@ DEBIAN_PACKAGES=(
   clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
   # libraries (docs/dependencies.md says why each)
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libarchive-dev
-  libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
+  libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libmicrohttpd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for the tests: OCI registry, OCI client, S3 client, load generator
   docker-registry skopeo awscli wrk apache2-utils openssl

@@ -1,24 +1,58 @@
+// HttpListener on GNU libmicrohttpd (MHD): MHD parses HTTP and drives the sockets; this file maps
+// our limits onto MHD's options, runs `handle` on a worker pool while MHD holds the connection
+// suspended, and adds the deadlines MHD does not have.
+//
+// How each ListenerLimits field is enforced:
+// - max_header_bytes: MHD_OPTION_CONNECTION_MEMORY_LIMIT. The request line and headers are parsed
+//   in place in the connection's memory pool of this size; a request line or headers that do not
+//   fit get MHD's own 414/431 and the connection is closed. MHD's bookkeeping for the headers
+//   lives in the same pool, so the usable size is slightly (tens of bytes a header) less.
+// - max_body_bytes: checked against Content-Length in the access handler's first call, before any
+//   of the body is read (413, connection closed). Chunked uploads get 411 the same way.
+// - body_budget_bytes: the access handler's first call reserves Content-Length from a shared
+//   atomic budget; a worker gives it back once `handle` returned and the body was freed. No room
+//   -> 503 (see refuse() for how the body is then skipped or the connection closed).
+// - header_timeout / body_timeout / idle_timeout / write_timeout: MHD only has one inactivity
+//   timeout (MHD_OPTION_CONNECTION_TIMEOUT, whole seconds, reset by every byte), so a client
+//   dribbling one byte a second would never hit it. A watchdog thread tracks each connection's
+//   phase (via MHD_OPTION_NOTIFY_CONNECTION, the URI-log callback that MHD calls once the request
+//   line is in, the access handler and MHD_OPTION_NOTIFY_COMPLETED) and enforces total deadlines:
+//     header_timeout  from the connection's start (first request) or from the request line
+//                     (later requests on a kept-alive connection) until the headers are in;
+//     body_timeout    from the headers until the whole body is in;
+//     idle_timeout    between requests on a kept-alive connection (until the next request line);
+//     write_timeout   from queueing the reply until MHD reports it sent.
+//   A late header or body gets "408 Request Timeout" written on the socket (MHD writes nothing in
+//   those phases) and the socket is shut down, which MHD sees as the client closing; idle and
+//   write deadlines shut down silently. The inactivity timeout is set above all of these as a
+//   backstop. MHD cannot tell when the first byte of a request line arrives: a kept-alive
+//   connection dribbling its request line is cut off by idle_timeout, not header_timeout.
+// - max_connections: MHD_OPTION_CONNECTION_LIMIT (plus a small headroom); when a new connection
+//   takes us over max_connections, the watchdog closes the oldest one that has no request in
+//   hand (new, idle or still in its headers), so stalled clients cannot lock everyone out.
+// - workers: our own pool running `handle`; the MHD connection is suspended meanwhile
+//   (MHD_ALLOW_SUSPEND_RESUME), so MHD's one epoll thread keeps serving probes and reading other
+//   requests while steps run, and resumed when the reply is ready.
 #include "server/http_listener.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <malloc.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace wwp::server {
 
@@ -33,53 +67,44 @@ std::string HttpRequest::header(std::string_view lower_name) const {
 
 namespace {
 
-constexpr std::size_t kReadChunk = 64 * 1024;
 // After a body this large is freed the heap is trimmed, so a burst does not stay resident.
 constexpr std::uint64_t kTrimAfterBytes = 1ULL << 20;
-// How long a connection closed by us keeps draining what the client still sends, so that the
-// client reads our error reply instead of a reset.
-constexpr std::chrono::milliseconds kLinger{2000};
+// A request refused before its body (403, 404, 503) keeps its connection when the body is at most
+// this large: MHD reads and drops it, then answers, so pipelined requests behind it are served.
+// MHD can only answer before the body if it then closes the connection; for larger bodies that is
+// cheaper than reading them.
+constexpr std::uint64_t kSkipBodyBytes = 1ULL << 20;
+// Connections MHD accepts beyond max_connections, so that the watchdog can evict an idle one.
+constexpr unsigned kConnectionHeadroom = 16;
+// Floor for the connection memory pool: MHD also builds reply headers in it.
+constexpr std::size_t kMinPoolBytes = 4096;
 
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Payload Too Large";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return "Status";
-  }
-}
+enum class Phase {
+  New,       // connected, no request line yet
+  Idle,      // kept alive after a reply, no request line yet
+  Headers,   // request line in, headers not yet
+  Body,      // headers in, reading (or skipping) the body
+  Handling,  // suspended while a worker runs `handle`
+  Writing,   // reply queued
+  Closing    // shut down by us; MHD will notice and close it
+};
 
-std::string serialize(const HttpReply& reply, bool close) {
-  std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " " + reason_phrase(reply.status) +
-                    "\r\nContent-Type: " + reply.content_type +
-                    "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\n";
-  if (close) out += "Connection: close\r\n";
-  out += "\r\n";
-  out += reply.body;
-  return out;
-}
+struct Tracked {
+  int fd = -1;
+  Phase phase = Phase::New;
+  Clock::time_point since;
+  Clock::time_point deadline;
+};
+
+// One request, from its request line until MHD reports it completed.
+struct Exchange {
+  HttpRequest request;
+  bool headers_done = false;
+  bool skip_body = false;          // refused: the body is read and dropped
+  std::optional<HttpReply> reply;  // sent at the next access handler call
+  bool handed_over = false;
+  std::uint64_t reserved = 0;  // body budget held
+};
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -89,108 +114,11 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
+MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
+  static_cast<std::vector<std::pair<std::string, std::string>>*>(cls)->emplace_back(
+      lower(key ? key : ""), value ? value : "");
+  return MHD_YES;
 }
-
-struct Head {
-  HttpRequest request;
-  bool http10 = false;
-};
-
-// The request line and header lines (without the blank line). Errors are the 400 reply's text.
-Result<Head> parse_head(std::string_view text) {
-  Head head;
-  std::size_t line_end = text.find("\r\n");
-  std::string_view line = text.substr(0, line_end);
-  auto first_space = line.find(' ');
-  auto last_space = line.rfind(' ');
-  if (first_space == std::string_view::npos || first_space == last_space)
-    return invalid("malformed request line");
-  head.request.method = std::string(line.substr(0, first_space));
-  head.request.target = std::string(line.substr(first_space + 1, last_space - first_space - 1));
-  std::string_view version = line.substr(last_space + 1);
-  if (version == "HTTP/1.0") {
-    head.http10 = true;
-  } else if (version != "HTTP/1.1") {
-    return invalid("unsupported protocol version");
-  }
-  if (head.request.method.empty() || head.request.target.empty() ||
-      head.request.target.find(' ') != std::string::npos)
-    return invalid("malformed request line");
-  while (line_end != std::string_view::npos) {
-    std::size_t start = line_end + 2;
-    line_end = text.find("\r\n", start);
-    line = text.substr(
-        start, line_end == std::string_view::npos ? std::string_view::npos : line_end - start);
-    if (line.empty()) continue;
-    auto colon = line.find(':');
-    if (colon == 0 || colon == std::string_view::npos || line.front() == ' ' ||
-        line.front() == '\t' || line.substr(0, colon).find_first_of(" \t") != std::string::npos)
-      return invalid("malformed header line");
-    head.request.headers.emplace_back(lower(line.substr(0, colon)),
-                                      std::string(trim(line.substr(colon + 1))));
-  }
-  return head;
-}
-
-// The declared body length; two different declarations would let a proxy and us disagree.
-Result<std::uint64_t> content_length(const HttpRequest& request) {
-  std::optional<std::uint64_t> length;
-  for (const auto& [name, value] : request.headers) {
-    if (name != "content-length") continue;
-    if (value.empty() || value.size() > 18 ||
-        value.find_first_not_of("0123456789") != std::string::npos)
-      return invalid("malformed Content-Length");
-    std::uint64_t parsed = std::stoull(value);
-    if (length && *length != parsed) return invalid("conflicting Content-Length headers");
-    length = parsed;
-  }
-  return length.value_or(0);
-}
-
-bool expects_continue(const HttpRequest& request) {
-  return lower(request.header("expect")) == "100-continue";
-}
-
-enum class Phase {
-  Idle,      // kept alive, waiting for the next request
-  Headers,   // reading the request line and headers
-  Body,      // reading a body that will be handled
-  Skip,      // discarding the body of a request that was already answered
-  Handling,  // a worker has the request
-  Closing,   // writing the last reply
-  Lingering  // reply written and write side shut; discarding input until the client closes
-};
-
-struct Conn {
-  int fd = -1;
-  Phase phase = Phase::Idle;
-  std::string in;
-  std::string out;
-  std::size_t out_sent = 0;
-  Clock::time_point since;     // start of the current phase (eviction picks the oldest)
-  Clock::time_point deadline;  // of the current phase; unused while Handling
-  Clock::time_point write_deadline;
-  HttpRequest request;
-  std::uint64_t body_expected = 0;
-  std::uint64_t skip = 0;
-  std::uint64_t reserved = 0;  // budget held while the body is read
-  bool close_after_reply = false;
-};
-
-struct Job {
-  std::uint64_t conn;
-  HttpRequest request;
-  std::uint64_t reserved;
-};
-
-struct Done {
-  std::uint64_t conn;
-  HttpReply reply;
-};
 
 }  // namespace
 
@@ -199,27 +127,27 @@ struct HttpListener::State {
   ListenerLimits limits;
   Routes routes;
   int listen_fd = -1;
-  int wake_fd = -1;
+  MHD_Daemon* daemon = nullptr;
   std::atomic<std::uint64_t> budget_used{0};
   std::atomic<bool> stopping{false};
   std::atomic<std::int64_t> finish_within_ms{5000};
 
-  // Shared with the workers.
-  std::mutex mutex;
+  std::mutex stop_mutex;
+  std::condition_variable stop_requested;
+
+  // Worker pool.
+  std::mutex jobs_mutex;
   std::condition_variable has_job;
-  std::deque<Job> jobs;
-  std::vector<Done> done;
+  std::deque<std::pair<MHD_Connection*, Exchange*>> jobs;
   bool workers_quit = false;
   std::vector<std::thread> workers;
 
-  // Poll thread only.
-  std::map<std::uint64_t, Conn> conns;
-  std::uint64_t next_id = 1;
-
-  void wake() const {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
-  }
+  // Connection phases, shared by MHD's thread and the watchdog.
+  std::mutex track_mutex;
+  std::condition_variable watchdog_wake;
+  std::unordered_map<MHD_Connection*, Tracked> tracked;
+  bool watchdog_quit = false;
+  std::thread watchdog;
 
   bool reserve(std::uint64_t bytes) {
     std::uint64_t used = budget_used.load();
@@ -230,332 +158,253 @@ struct HttpListener::State {
   }
   void release(std::uint64_t bytes) { budget_used -= bytes; }
 
+  void set_phase(MHD_Connection* connection, Phase phase, std::chrono::milliseconds timeout) {
+    const auto now = Clock::now();
+    std::lock_guard lock(track_mutex);
+    auto it = tracked.find(connection);
+    if (it == tracked.end() || it->second.phase == Phase::Closing) return;
+    it->second.phase = phase;
+    it->second.since = now;
+    it->second.deadline = now + timeout;
+  }
+
+  // --- MHD callbacks (all on MHD's thread) ---------------------------------------------------
+
+  void connection_event(MHD_Connection* connection, MHD_ConnectionNotificationCode code) {
+    std::lock_guard lock(track_mutex);
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+      tracked.erase(connection);  // MHD closes the socket only after this returns
+      return;
+    }
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const auto now = Clock::now();
+    tracked[connection] = {info ? info->connect_fd : -1, Phase::New, now,
+                           now + limits.header_timeout};
+    std::size_t open = 0;
+    for (const auto& [c, t] : tracked) open += t.phase != Phase::Closing;
+    if (open > limits.max_connections) evict_one();
+  }
+
+  // Closes the connection that has waited longest without a request in hand.
+  void evict_one() {
+    Tracked* victim = nullptr;
+    for (auto& [c, t] : tracked) {
+      if ((t.phase == Phase::New || t.phase == Phase::Idle || t.phase == Phase::Headers) &&
+          (!victim || t.since < victim->since))
+        victim = &t;
+    }
+    if (!victim) return;
+    ::shutdown(victim->fd, SHUT_RDWR);
+    victim->phase = Phase::Closing;
+  }
+
+  void* request_line_in(MHD_Connection* connection) {
+    const auto now = Clock::now();
+    {
+      std::lock_guard lock(track_mutex);
+      auto it = tracked.find(connection);
+      // A new connection's first request keeps the deadline counted from the connection's start.
+      if (it != tracked.end() && it->second.phase == Phase::Idle) {
+        it->second.phase = Phase::Headers;
+        it->second.since = now;
+        it->second.deadline = now + limits.header_timeout;
+      } else if (it != tracked.end() && it->second.phase == Phase::New) {
+        it->second.phase = Phase::Headers;
+      }
+    }
+    return new Exchange;
+  }
+
+  void request_done(MHD_Connection* connection, void** context) {
+    auto* exchange = static_cast<Exchange*>(*context);
+    *context = nullptr;
+    if (exchange) {
+      release(exchange->reserved);  // the client left while its body was being read
+      delete exchange;
+    }
+    set_phase(connection, Phase::Idle, limits.idle_timeout);
+  }
+
+  MHD_Result access(MHD_Connection* connection, const char* url, const char* method,
+                    const char* upload_data, std::size_t* upload_size, void** context) {
+    auto* exchange = static_cast<Exchange*>(*context);
+    if (!exchange) *context = exchange = new Exchange;
+    Exchange& x = *exchange;
+    if (!x.headers_done) return headers_in(connection, x, method, url);
+    if (*upload_size > 0) {
+      if (!x.skip_body) x.request.body.append(upload_data, *upload_size);
+      *upload_size = 0;
+      return MHD_YES;
+    }
+    if (x.reply) return send(connection, x, *x.reply, false);
+    if (x.handed_over) return MHD_NO;  // resumed without a reply: cannot happen
+    return hand_over(connection, x);
+  }
+
+  MHD_Result headers_in(MHD_Connection* connection, Exchange& x, const char* method,
+                        const char* url) {
+    x.headers_done = true;
+    set_phase(connection, Phase::Body, limits.body_timeout);
+    HttpRequest& request = x.request;
+    request.method = method ? method : "";
+    request.target = url ? url : "";
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &collect_header, &request.headers);
+
+    if (!request.header("transfer-encoding").empty())
+      return send(connection, x,
+                  {411, "chunked request bodies are not supported; send Content-Length\n"}, true);
+    // MHD reads the body by the first Content-Length; two different ones would let a proxy and
+    // us disagree where the next request starts.
+    std::optional<std::string> declared;
+    for (const auto& [header, value] : request.headers) {
+      if (header != "content-length") continue;
+      if (declared && *declared != value)
+        return send(connection, x, {400, "conflicting Content-Length headers\n"}, true);
+      declared = value;
+    }
+    // MHD already refused a malformed or overflowing value with 400 or 413.
+    const std::uint64_t length = declared ? std::stoull(*declared) : 0;
+
+    if (auto early = routes.on_headers(request)) return refuse(connection, x, *early, length);
+    if (length > limits.max_body_bytes) {
+      return send(connection, x,
+                  {413, "request body of " + std::to_string(length) + " bytes exceeds " +
+                            std::to_string(limits.max_body_bytes) + " bytes\n"},
+                  true);
+    }
+    if (!routes.handle || limits.workers == 0)
+      return refuse(connection, x, {404, "not found\n"}, length);
+    if (!reserve(length)) {
+      return refuse(connection, x,
+                    {503, "the server is busy reading other requests (" +
+                              std::to_string(limits.body_budget_bytes >> 20) +
+                              " MiB of request bodies in flight); retry later\n"},
+                    length);
+    }
+    x.reserved = length;
+    request.body.reserve(length);
+    return MHD_YES;
+  }
+
+  // Answers without handling. MHD can answer before the body only by closing the connection
+  // afterwards, so small bodies are read and dropped first to keep the connection.
+  MHD_Result refuse(MHD_Connection* connection, Exchange& x, HttpReply reply,
+                    std::uint64_t length) {
+    if (length > kSkipBodyBytes) return send(connection, x, reply, true);
+    x.skip_body = true;
+    x.reply = std::move(reply);
+    return MHD_YES;
+  }
+
+  // `early` (still in the first call) makes MHD discard the body and close after the reply.
+  MHD_Result send(MHD_Connection* connection, Exchange& x, const HttpReply& reply, bool early) {
+    MHD_Response* response = MHD_create_response_from_buffer(
+        reply.body.size(), const_cast<char*>(reply.body.data()), MHD_RESPMEM_MUST_COPY);
+    if (!response) return MHD_NO;
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, reply.content_type.c_str());
+    if (early || stopping) MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    const MHD_Result queued =
+        MHD_queue_response(connection, static_cast<unsigned>(reply.status), response);
+    MHD_destroy_response(response);
+    x.reply.reset();
+    set_phase(connection, Phase::Writing, limits.write_timeout);
+    return queued;
+  }
+
+  MHD_Result hand_over(MHD_Connection* connection, Exchange& x) {
+    {
+      std::lock_guard lock(jobs_mutex);
+      if (!workers_quit) {
+        // Suspended before a worker can resume it; MHD then calls us again with the reply.
+        MHD_suspend_connection(connection);
+        x.handed_over = true;
+        jobs.emplace_back(connection, &x);
+      }
+    }
+    if (!x.handed_over) {
+      release(x.reserved);
+      x.reserved = 0;
+      return send(connection, x, {503, "the server is shutting down\n"}, false);
+    }
+    set_phase(connection, Phase::Handling, std::chrono::milliseconds(0));
+    has_job.notify_one();
+    return MHD_YES;
+  }
+
+  // --- workers and watchdog ------------------------------------------------------------------
+
   void work() {
-    std::unique_lock lock(mutex);
+    std::unique_lock lock(jobs_mutex);
     while (true) {
       has_job.wait(lock, [this] { return workers_quit || !jobs.empty(); });
-      if (jobs.empty()) return;
-      Job job = std::move(jobs.front());
+      if (jobs.empty()) return;  // quitting, and every queued request was handled
+      auto [connection, exchange] = jobs.front();
       jobs.pop_front();
       lock.unlock();
       HttpReply reply;
       try {
-        reply = routes.handle(job.request);
+        reply = routes.handle(exchange->request);
       } catch (const std::exception& e) {
         reply = {500, std::string("internal error: ") + e.what() + "\n"};
       }
-      job.request = HttpRequest{};  // the body's memory goes back before the budget does
-      release(job.reserved);
-      if (job.reserved >= kTrimAfterBytes) ::malloc_trim(0);
+      exchange->request = HttpRequest{};  // the body's memory goes back before the budget does
+      const std::uint64_t reserved = std::exchange(exchange->reserved, 0);
+      release(reserved);
+      if (reserved >= kTrimAfterBytes) ::malloc_trim(0);
+      exchange->reply = std::move(reply);
+      MHD_resume_connection(connection);
       lock.lock();
-      done.push_back({job.conn, std::move(reply)});
-      wake();
     }
   }
 
-  void queue_reply(Conn& c, const HttpReply& reply, bool close) {
-    if (c.out.empty()) c.write_deadline = Clock::now() + limits.write_timeout;
-    c.close_after_reply = c.close_after_reply || close;
-    c.out += serialize(reply, c.close_after_reply);
+  void write_timeout_reply(int fd, const std::string& why) {
+    const std::string body = why + "\n";
+    const std::string text =
+        "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    [[maybe_unused]] auto n = ::send(fd, text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }
 
-  // Answers and closes: for malformed or unacceptable requests, whose rest cannot be trusted.
-  void refuse(Conn& c, int status, const std::string& message) {
-    release(c.reserved);
-    c.reserved = 0;
-    queue_reply(c, {status, message + "\n"}, /*close=*/true);
-    c.phase = Phase::Closing;
-    c.in.clear();
-  }
-
-  // Answers before the body is read; the body, if any, is then discarded unread, or the
-  // connection closed after the reply.
-  void answer_before_body(Conn& c, const HttpReply& reply, std::uint64_t length, bool close,
-                          Clock::time_point now) {
-    queue_reply(c, reply, close);
-    if (close) {
-      c.phase = Phase::Closing;
-      c.in.clear();
-      return;
-    }
-    c.skip = length;
-    c.phase = Phase::Skip;
-    c.deadline = now + limits.body_timeout;
-  }
-
-  void become_idle(Conn& c, Clock::time_point now) {
-    c.phase = c.close_after_reply ? Phase::Closing : Phase::Idle;
-    c.since = now;
-    c.deadline = now + limits.idle_timeout;
-  }
-
-  // Moves the connection through as many phases as the bytes received allow.
-  void advance(std::uint64_t id, Conn& c) {
-    const auto now = Clock::now();
-    while (true) {
-      switch (c.phase) {
-        case Phase::Idle:
-          if (c.in.empty() || stopping) return;
-          c.phase = Phase::Headers;
-          c.since = now;
-          c.deadline = now + limits.header_timeout;
-          break;
-        case Phase::Headers: {
-          const auto end = c.in.find("\r\n\r\n");
-          if (end == std::string::npos ? c.in.size() > limits.max_header_bytes
-                                       : end + 4 > limits.max_header_bytes) {
-            return refuse(
-                c, 431,
-                "request headers exceed " + std::to_string(limits.max_header_bytes) + " bytes");
-          }
-          if (end == std::string::npos) return;
-          auto head = parse_head(std::string_view(c.in).substr(0, end));
-          if (!head) return refuse(c, 400, head.error().message);
-          c.in.erase(0, end + 4);
-          HttpRequest request = std::move(head->request);
-          auto length = content_length(request);
-          if (!length) return refuse(c, 400, length.error().message);
-          if (!request.header("transfer-encoding").empty()) {
-            return refuse(c, 411, "chunked request bodies are not supported; send Content-Length");
-          }
-          const std::string connection = lower(request.header("connection"));
-          if (head->http10 || connection == "close") c.close_after_reply = true;
-          if (auto early = routes.on_headers(request)) {
-            // Discarding a body costs no memory, only time; beyond the largest body we would
-            // accept, closing (after a short linger) is cheaper. A client that expects
-            // "100 Continue" will not send the body after a final answer: close too.
-            answer_before_body(
-                c, *early, *length,
-                *length > limits.max_body_bytes || (*length > 0 && expects_continue(request)), now);
-            if (c.phase == Phase::Closing) return;
-            break;
-          }
-          if (*length > limits.max_body_bytes) {
-            return refuse(c, 413,
-                          "request body of " + std::to_string(*length) + " bytes exceeds " +
-                              std::to_string(limits.max_body_bytes) + " bytes");
-          }
-          if (!routes.handle || limits.workers == 0) return refuse(c, 404, "not found");
-          if (!reserve(*length)) {
-            answer_before_body(c,
-                               {503, "the server is busy reading other requests (" +
-                                         std::to_string(limits.body_budget_bytes >> 20) +
-                                         " MiB of request bodies in flight); retry later\n"},
-                               *length, *length > 0 && expects_continue(request), now);
-            if (c.phase == Phase::Closing) return;
-            break;
-          }
-          c.reserved = *length;
-          c.body_expected = *length;
-          c.request = std::move(request);
-          c.request.body.reserve(*length);
-          if (expects_continue(c.request) && *length > 0) {
-            if (c.out.empty()) c.write_deadline = now + limits.write_timeout;
-            c.out += "HTTP/1.1 100 Continue\r\n\r\n";
-          }
-          c.phase = Phase::Body;
-          c.deadline = now + limits.body_timeout;
-          break;
-        }
-        case Phase::Body: {
-          const std::size_t take = static_cast<std::size_t>(
-              std::min<std::uint64_t>(c.body_expected - c.request.body.size(), c.in.size()));
-          c.request.body.append(c.in, 0, take);
-          c.in.erase(0, take);
-          if (c.request.body.size() < c.body_expected) return;
-          c.phase = Phase::Handling;
-          {
-            std::lock_guard lock(mutex);
-            jobs.push_back({id, std::move(c.request), c.reserved});
-          }
-          c.request = HttpRequest{};
-          c.reserved = 0;
-          has_job.notify_one();
-          return;
-        }
-        case Phase::Skip: {
-          const std::size_t take =
-              static_cast<std::size_t>(std::min<std::uint64_t>(c.skip, c.in.size()));
-          c.in.erase(0, take);
-          c.skip -= take;
-          if (c.skip > 0) return;
-          become_idle(c, now);
-          if (c.phase == Phase::Closing) return;
-          break;
-        }
-        case Phase::Handling:
-        case Phase::Closing:
-          return;
-        case Phase::Lingering:
-          c.in.clear();
-          return;
-      }
-    }
-  }
-
-  // False when the connection is finished and must be closed.
-  bool flush(Conn& c) {
-    while (c.out_sent < c.out.size()) {
-      ssize_t n = ::send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return errno == EAGAIN || errno == EWOULDBLOCK;
-      }
-      c.out_sent += static_cast<std::size_t>(n);
-    }
-    c.out.clear();
-    c.out_sent = 0;
-    if (c.phase == Phase::Closing) {
-      ::shutdown(c.fd, SHUT_WR);
-      c.phase = Phase::Lingering;
-      c.deadline = Clock::now() + kLinger;
-    }
-    return true;
-  }
-
-  // False on end of stream or error.
-  bool receive(Conn& c) {
-    char buffer[kReadChunk];
-    ssize_t n = ::recv(c.fd, buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-    if (n == 0) return false;
-    c.in.append(buffer, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  void close_conn(std::map<std::uint64_t, Conn>::iterator it) {
-    release(it->second.reserved);
-    ::close(it->second.fd);
-    conns.erase(it);
-  }
-
-  bool wants_input(const Conn& c) const {
-    switch (c.phase) {
-      case Phase::Idle:
-        return c.out.empty();  // pipelined requests wait until earlier replies are out
-      case Phase::Headers:
-      case Phase::Body:
-      case Phase::Skip:
-        // A client that sends requests without reading the replies is not read either, so the
-        // replies it does not collect stay bounded.
-        return c.out.size() < kReadChunk;
-      case Phase::Lingering:
-        return true;
-      case Phase::Handling:
-      case Phase::Closing:
-        return false;
-    }
-    return false;
-  }
-
-  void accept_all() {
-    while (true) {
-      int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-          spdlog::warn("{}: accept failed: {}", name, std::strerror(errno));
-        return;
-      }
-      if (conns.size() >= limits.max_connections && !evict_one()) {
-        ::close(fd);
-        continue;
-      }
-      int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  void watch() {
+    const auto shortest = std::min(
+        {limits.header_timeout, limits.body_timeout, limits.idle_timeout, limits.write_timeout});
+    const auto tick =
+        std::clamp(shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+    std::unique_lock lock(track_mutex);
+    while (!watchdog_quit) {
+      watchdog_wake.wait_for(lock, tick);
       const auto now = Clock::now();
-      Conn c;
-      c.fd = fd;
-      c.since = now;
-      c.deadline = now + limits.header_timeout;  // a new connection must start its request soon
-      conns.emplace(next_id++, std::move(c));
-    }
-  }
-
-  // Makes room by closing the connection that has waited longest without a request in hand.
-  bool evict_one() {
-    auto victim = conns.end();
-    for (auto it = conns.begin(); it != conns.end(); ++it) {
-      const Phase p = it->second.phase;
-      if ((p == Phase::Idle || p == Phase::Headers || p == Phase::Lingering) &&
-          it->second.out.empty() &&
-          (victim == conns.end() || it->second.since < victim->second.since))
-        victim = it;
-    }
-    if (victim == conns.end()) return false;
-    close_conn(victim);
-    return true;
-  }
-
-  void deliver_replies() {
-    std::uint64_t counter = 0;
-    [[maybe_unused]] auto n = ::read(wake_fd, &counter, sizeof counter);
-    std::vector<Done> ready;
-    {
-      std::lock_guard lock(mutex);
-      ready.swap(done);
-    }
-    const auto now = Clock::now();
-    for (auto& d : ready) {
-      auto it = conns.find(d.conn);
-      if (it == conns.end()) continue;  // the client went away meanwhile
-      Conn& c = it->second;
-      queue_reply(c, d.reply, stopping.load());
-      become_idle(c, now);
-      advance(it->first, c);
-    }
-  }
-
-  void expire(Clock::time_point now) {
-    for (auto it = conns.begin(); it != conns.end();) {
-      Conn& c = it->second;
-      const bool write_late = !c.out.empty() && now >= c.write_deadline;
-      const bool read_late = c.phase != Phase::Handling && c.phase != Phase::Closing &&
-                             c.out.empty() && now >= c.deadline;
-      if (write_late || (read_late && (c.phase == Phase::Idle || c.phase == Phase::Skip ||
-                                       c.phase == Phase::Lingering))) {
-        auto next = std::next(it);
-        close_conn(it);
-        it = next;
-        continue;
-      }
-      if (read_late) {  // Headers or Body: the client is too slow; tell it why
-        refuse(c, 408,
-               c.phase == Phase::Headers ? "request headers not received within " +
-                                               std::to_string(limits.header_timeout.count()) + "ms"
-                                         : "request body not received within " +
-                                               std::to_string(limits.body_timeout.count()) + "ms");
-        if (!flush(c)) {
-          auto next = std::next(it);
-          close_conn(it);
-          it = next;
-          continue;
+      const bool dropping = stopping.load();
+      for (auto& [connection, t] : tracked) {
+        if (t.phase == Phase::Closing || t.phase == Phase::Handling) continue;
+        // When stopping, requests not yet handed to a worker are dropped.
+        const bool drop = dropping && t.phase != Phase::Writing;
+        if (!drop && now < t.deadline) continue;
+        if (!drop && t.phase == Phase::Headers) {
+          write_timeout_reply(t.fd, "request headers not received within " +
+                                        std::to_string(limits.header_timeout.count()) + "ms");
+        } else if (!drop && t.phase == Phase::Body) {
+          write_timeout_reply(t.fd, "request body not received within " +
+                                        std::to_string(limits.body_timeout.count()) + "ms");
         }
+        ::shutdown(t.fd, SHUT_RDWR);
+        t.phase = Phase::Closing;
       }
-      ++it;
     }
   }
 
-  std::optional<Clock::time_point> next_deadline() const {
-    std::optional<Clock::time_point> next;
-    for (const auto& [id, c] : conns) {
-      if (!c.out.empty()) next = next ? std::min(*next, c.write_deadline) : c.write_deadline;
-      if (c.phase != Phase::Handling && c.phase != Phase::Closing)
-        next = next ? std::min(*next, c.deadline) : c.deadline;
-    }
-    return next;
-  }
-
-  std::size_t busy_connections() const {
+  std::size_t busy_connections() {
+    std::lock_guard lock(track_mutex);
     std::size_t busy = 0;
-    for (const auto& [id, c] : conns) busy += c.phase == Phase::Handling || !c.out.empty();
+    for (const auto& [c, t] : tracked)
+      busy += t.phase == Phase::Handling || t.phase == Phase::Writing;
     return busy;
   }
 
   void stop_workers() {
     {
-      std::lock_guard lock(mutex);
+      std::lock_guard lock(jobs_mutex);
       workers_quit = true;
     }
     has_job.notify_all();
@@ -564,6 +413,47 @@ struct HttpListener::State {
     }
     workers.clear();
   }
+
+  void stop_watchdog() {
+    {
+      std::lock_guard lock(track_mutex);
+      watchdog_quit = true;
+    }
+    watchdog_wake.notify_all();
+    if (watchdog.joinable()) watchdog.join();
+  }
+
+  // --- C callbacks for MHD -------------------------------------------------------------------
+
+  static MHD_Result on_access(void* cls, MHD_Connection* connection, const char* url,
+                              const char* method, const char*, const char* upload_data,
+                              std::size_t* upload_size, void** context) {
+    return static_cast<State*>(cls)->access(connection, url, method, upload_data, upload_size,
+                                            context);
+  }
+
+  static void* on_request_line(void* cls, const char*, MHD_Connection* connection) {
+    return static_cast<State*>(cls)->request_line_in(connection);
+  }
+
+  static void on_completed(void* cls, MHD_Connection* connection, void** context,
+                           MHD_RequestTerminationCode) {
+    static_cast<State*>(cls)->request_done(connection, context);
+  }
+
+  static void on_connection(void* cls, MHD_Connection* connection, void**,
+                            MHD_ConnectionNotificationCode code) {
+    static_cast<State*>(cls)->connection_event(connection, code);
+  }
+
+  // MHD reports clients that went away, malformed requests and the like; none is our error.
+  static void on_log(void* cls, const char* format, va_list args) {
+    char line[512];
+    std::vsnprintf(line, sizeof line, format, args);
+    std::string_view text(line);
+    while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    spdlog::debug("{}: libmicrohttpd: {}", static_cast<State*>(cls)->name, text);
+  }
 };
 
 HttpListener::HttpListener(std::string name, ListenerLimits limits, Routes routes)
@@ -571,22 +461,16 @@ HttpListener::HttpListener(std::string name, ListenerLimits limits, Routes route
   state_->name = std::move(name);
   state_->limits = limits;
   state_->routes = std::move(routes);
-  state_->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 HttpListener::~HttpListener() {
-  state_->stop_workers();
-  for (auto& [id, c] : state_->conns) ::close(c.fd);
   if (state_->listen_fd >= 0) ::close(state_->listen_fd);
-  if (state_->wake_fd >= 0) ::close(state_->wake_fd);
 }
 
 std::uint64_t HttpListener::body_bytes_in_use() const { return state_->budget_used.load(); }
 
 Result<int> HttpListener::bind(const std::string& address, int port) {
   const std::string where = address + ":" + std::to_string(port);
-  if (state_->wake_fd < 0)
-    return failed("cannot create an eventfd: " + std::string(strerror(errno)));
   sockaddr_storage storage{};
   socklen_t length = 0;
   int family = AF_INET;
@@ -604,6 +488,7 @@ Result<int> HttpListener::bind(const std::string& address, int port) {
   } else {
     return invalid("cannot listen on " + where + ": not a numeric IPv4 or IPv6 address");
   }
+  // Our own socket, handed to MHD in run(): bind errors name the address, and port 0 works.
   int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return failed("cannot listen on " + where + ": " + std::strerror(errno));
   int one = 1;
@@ -620,97 +505,57 @@ Result<int> HttpListener::bind(const std::string& address, int port) {
 }
 
 void HttpListener::stop(std::chrono::milliseconds finish_within) {
-  state_->finish_within_ms = finish_within.count();
-  state_->stopping = true;
-  state_->wake();
+  State& s = *state_;
+  {
+    std::lock_guard lock(s.stop_mutex);
+    s.finish_within_ms = finish_within.count();
+    s.stopping = true;
+  }
+  s.stop_requested.notify_all();
+  s.watchdog_wake.notify_all();
 }
 
 Result<Ok> HttpListener::run() {
   State& s = *state_;
   if (s.listen_fd < 0) return failed(s.name + ": not listening");
-  for (std::size_t i = 0; i < s.limits.workers; ++i) s.workers.emplace_back([&s] { s.work(); });
-  std::optional<Clock::time_point> stop_deadline;
-  std::vector<pollfd> fds;
-  std::vector<std::uint64_t> ids;
-  while (true) {
-    auto now = Clock::now();
-    if (s.stopping && !stop_deadline) {
-      stop_deadline = now + std::chrono::milliseconds(s.finish_within_ms.load());
-      ::close(s.listen_fd);
-      s.listen_fd = -1;
-    }
-    if (stop_deadline) {
-      // Requests not yet being handled are dropped; handled ones get their reply first.
-      for (auto it = s.conns.begin(); it != s.conns.end();) {
-        const Conn& c = it->second;
-        auto next = std::next(it);
-        if (c.phase != Phase::Handling && c.out.empty()) s.close_conn(it);
-        it = next;
-      }
-      if (s.busy_connections() == 0 || now >= *stop_deadline) break;
-    }
-    fds.clear();
-    ids.clear();
-    fds.push_back({s.wake_fd, POLLIN, 0});
-    if (s.listen_fd >= 0) fds.push_back({s.listen_fd, POLLIN, 0});
-    for (const auto& [id, c] : s.conns) {
-      short events = 0;
-      if (s.wants_input(c)) events |= POLLIN;
-      if (!c.out.empty()) events |= POLLOUT;
-      fds.push_back({c.fd, events, 0});
-      ids.push_back(id);
-    }
-    auto wait = std::chrono::milliseconds(1000);
-    if (auto next = s.next_deadline()) {
-      wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - now) +
-                            std::chrono::milliseconds(1),
-                        std::chrono::milliseconds(0), wait);
-    }
-    if (stop_deadline) wait = std::min(wait, std::chrono::milliseconds(100));
-    int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()));
-    if (ready < 0 && errno != EINTR) {
-      const std::string reason = std::strerror(errno);
-      s.stop_workers();
-      return failed(s.name + ": poll failed: " + reason);
-    }
-    const std::size_t first_conn = s.listen_fd >= 0 ? 2 : 1;
-    if (ready > 0) {
-      for (std::size_t i = first_conn; i < fds.size(); ++i) {
-        if (fds[i].revents == 0) continue;
-        auto it = s.conns.find(ids[i - first_conn]);
-        if (it == s.conns.end()) continue;
-        Conn& c = it->second;
-        bool alive = true;
-        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-          if (s.wants_input(c)) {
-            alive = s.receive(c);
-            if (alive) s.advance(it->first, c);
-          } else if (fds[i].revents & (POLLERR | POLLHUP)) {  // gone while we work
-            alive = false;
-          }
-        }
-        if (alive && !c.out.empty()) alive = s.flush(c);
-        if (alive && c.out.empty() && c.phase == Phase::Idle && !c.in.empty()) {
-          s.advance(it->first, c);  // pipelined requests whose turn has come
-          if (!c.out.empty()) alive = s.flush(c);
-        }
-        if (!alive) s.close_conn(it);
-      }
-      if (fds[0].revents & POLLIN) {
-        s.deliver_replies();
-        for (auto it = s.conns.begin(); it != s.conns.end();) {
-          auto next = std::next(it);
-          if (!it->second.out.empty() && !s.flush(it->second)) s.close_conn(it);
-          it = next;
-        }
-      }
-      if (s.listen_fd >= 0 && (fds[1].revents & POLLIN)) s.accept_all();
-    }
-    s.expire(Clock::now());
+  const ListenerLimits& l = s.limits;
+  const auto longest =
+      std::max({l.header_timeout, l.body_timeout, l.idle_timeout, l.write_timeout});
+  // The backstop behind the watchdog's deadlines (MHD counts whole seconds of inactivity).
+  const auto inactivity =
+      static_cast<unsigned>(std::chrono::duration_cast<std::chrono::seconds>(longest).count() + 2);
+  s.daemon = MHD_start_daemon(
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, nullptr,
+      nullptr, &State::on_access, &s, MHD_OPTION_LISTEN_SOCKET, s.listen_fd,
+      MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned>(std::min<std::size_t>(l.max_connections, 1U << 20) +
+                            kConnectionHeadroom),
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, std::max(l.max_header_bytes, kMinPoolBytes),
+      MHD_OPTION_CONNECTION_TIMEOUT, inactivity, MHD_OPTION_NOTIFY_CONNECTION,
+      &State::on_connection, &s, MHD_OPTION_URI_LOG_CALLBACK, &State::on_request_line, &s,
+      MHD_OPTION_NOTIFY_COMPLETED, &State::on_completed, &s, MHD_OPTION_EXTERNAL_LOGGER,
+      &State::on_log, &s, MHD_OPTION_END);
+  if (!s.daemon) return failed(s.name + ": libmicrohttpd could not start serving");
+  s.listen_fd = -1;  // MHD's now
+  for (std::size_t i = 0; i < l.workers; ++i) s.workers.emplace_back([&s] { s.work(); });
+  s.watchdog = std::thread([&s] { s.watch(); });
+
+  {
+    std::unique_lock lock(s.stop_mutex);
+    s.stop_requested.wait(lock, [&s] { return s.stopping.load(); });
   }
-  for (auto& [id, c] : s.conns) ::close(c.fd);
-  s.conns.clear();
+  // Stop accepting; the watchdog drops connections without a request being handled.
+  if (const MHD_socket listener = MHD_quiesce_daemon(s.daemon); listener != MHD_INVALID_SOCKET)
+    ::close(listener);
+  const auto deadline = Clock::now() + std::chrono::milliseconds(s.finish_within_ms.load());
+  while (s.busy_connections() > 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Every suspended connection is resumed by its worker before this returns: MHD must not be
+  // stopped with suspended connections.
   s.stop_workers();
+  s.stop_watchdog();
+  MHD_stop_daemon(s.daemon);
+  s.daemon = nullptr;
   return Ok{};
 }
 

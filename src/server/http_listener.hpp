@@ -1,9 +1,10 @@
-// A small HTTP/1.1 server built for hostile networks: one thread polls every connection, so a
-// client that dribbles its headers costs a file descriptor, never a thread. Each request must
-// arrive within a total deadline (headers, then body); the body is read only after the headers
-// were accepted (the bearer token is checked first), and bodies being read share one memory
-// budget. Complete requests go to a fixed pool of workers; replies come back to the poll thread,
-// which writes them in order, so pipelined requests are answered one after another.
+// The plugin's HTTP/1.1 server, built on GNU libmicrohttpd for hostile networks: one epoll thread
+// serves every connection, so a client that dribbles its headers costs a file descriptor, never a
+// thread. Each request must arrive within a total deadline (headers, then body); the body is read
+// only after the headers were accepted (the bearer token is checked first), and bodies being read
+// share one memory budget. Complete requests go to a fixed pool of workers while their connection
+// is suspended; pipelined requests are answered one after another. How each limit maps onto
+// libmicrohttpd is described in http_listener.cpp.
 //
 // Only what Argo's agent and Kubernetes probes send is supported: Content-Length bodies (no
 // chunked uploads), keep-alive, pipelining, Expect: 100-continue.
