@@ -40,6 +40,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -291,7 +292,11 @@ struct HttpListener::State {
   // afterwards, so small bodies are read and dropped first to keep the connection.
   MHD_Result refuse(MHD_Connection* connection, Exchange& x, HttpReply reply,
                     std::uint64_t length) {
-    if (length > kSkipBodyBytes) return send(connection, x, reply, true);
+    // A client expecting 100 Continue sends no body until told to: answer now (instead of the
+    // 100) and close, or both sides would wait for the other until the body deadline.
+    const char* expect = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Expect");
+    const bool expects_continue = expect != nullptr && strcasecmp(expect, "100-continue") == 0;
+    if (length > kSkipBodyBytes || expects_continue) return send(connection, x, reply, true);
     x.skip_body = true;
     x.reply = std::move(reply);
     return MHD_YES;
