@@ -10,8 +10,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "common/digest.hpp"
 #include "common/result.hpp"
-#include "modules/blob_store.hpp"
 #include "sandbox/compiled_module.hpp"
 #include "sandbox/engine.hpp"
 

@@ -51,7 +51,7 @@ Result<Descriptor> parse_descriptor(const Json& json, const std::string& where) 
   if (!digest_text->starts_with("sha256:")) {
     return malformed(where + ".digest \"" + *digest_text + "\" is not a sha256 digest");
   }
-  auto digest = modules::parse_digest(*digest_text);
+  auto digest = parse_digest(*digest_text);
   if (!digest) return malformed(where + ".digest \"" + *digest_text + "\" is not a sha256 digest");
   descriptor.digest = std::move(*digest);
   auto size = json.find("size");

@@ -121,7 +121,7 @@ Result<Reference> parse_reference(std::string_view text) {
       return bad("unsupported digest algorithm \"" + std::string(digest.substr(0, colon)) +
                  "\" (only sha256)");
     }
-    auto parsed = modules::parse_digest(digest);
+    auto parsed = parse_digest(digest);
     if (!parsed) return bad("digest must be sha256: followed by 64 lowercase hex digits");
     ref.digest = std::move(*parsed);
   }

@@ -138,7 +138,7 @@ TEST_F(SandboxTest, CompiledCacheMemoryDiskCorruptionAndSingleFlight) {
   const std::string wat = writer_wat(1, "x", 1, 1, 0);
   const fs::path wasm = dir / "m.wat";
   std::ofstream(wasm) << wat;
-  const modules::Digest digest = modules::sha256_of(wat);
+  const Digest digest = sha256_of(wat);
   {
     modules::CompiledCache cache(*engine, dir / "compiled", 64 << 20);
     std::vector<std::thread> threads;
