@@ -21,10 +21,11 @@ class ModuleResolver {
   // `oci` may be null: OCI references then fail saying OCI modules are not enabled.
   ModuleResolver(ModuleSource& paths, ModuleSource& urls, ModuleSource* oci, CompiledCache& cache);
 
-  Result<ResolvedModule> resolve(const model::ModuleRef& ref);
+  // `deadline` bounds fetching (a step's one deadline spans all its phases).
+  Result<ResolvedModule> resolve(const model::ModuleRef& ref, Deadline deadline = kNoDeadline);
 
  private:
-  Result<FetchedModule> fetch(const model::ModuleRef& ref);
+  Result<FetchedModule> fetch(const model::ModuleRef& ref, Deadline deadline);
 
   ModuleSource& paths_;
   ModuleSource& urls_;

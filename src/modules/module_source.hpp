@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "common/deadline.hpp"
 #include "common/digest.hpp"
 #include "common/result.hpp"
 #include "model/template.hpp"
@@ -24,8 +25,9 @@ struct FetchedModule {
 class ModuleSource {
  public:
   virtual ~ModuleSource() = default;
-  // Thread-safe. Errors carry the module's location in their message.
-  virtual Result<FetchedModule> fetch(const model::ModuleRef& ref) = 0;
+  // Thread-safe. Network waits end at `deadline` (the step's). Errors carry the module's
+  // location in their message.
+  virtual Result<FetchedModule> fetch(const model::ModuleRef& ref, Deadline deadline) = 0;
 };
 
 }  // namespace wwp::modules

@@ -13,7 +13,7 @@ PathSource::PathSource(fs::path module_dir) : module_dir_(std::move(module_dir))
   if (!module_dir_.empty()) canonical_root_ = fs::canonical(module_dir_, ec);
 }
 
-Result<FetchedModule> PathSource::fetch(const model::ModuleRef& ref) {
+Result<FetchedModule> PathSource::fetch(const model::ModuleRef& ref, Deadline /*local disk*/) {
   WWP_TRY_ASSIGN(FetchedModule fetched, fetch(ref.location));
   if (ref.sha256 && fetched.digest.hex != *ref.sha256) {
     return failed("module " + ref.location + ": digest mismatch: expected sha256:" + *ref.sha256 +

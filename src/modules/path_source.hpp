@@ -16,7 +16,7 @@ class PathSource : public ModuleSource {
   explicit PathSource(std::filesystem::path module_dir);
 
   // The file, checked against ref.sha256 when the template gives one.
-  Result<FetchedModule> fetch(const model::ModuleRef& ref) override;
+  Result<FetchedModule> fetch(const model::ModuleRef& ref, Deadline deadline) override;
 
   // Resolves `relative` inside the module directory (symlinks included) and returns the file with
   // its digest. The digest is remembered per (inode, size, mtime), so a hot module is not hashed

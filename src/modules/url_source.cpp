@@ -17,9 +17,9 @@ constexpr auto kFetchLockWait = std::chrono::minutes(5);
 UrlSource::UrlSource(store::BlobStore& store, UrlSettings settings, net::Client& client)
     : store_(store), settings_(std::move(settings)), client_(client) {}
 
-Result<FetchedModule> UrlSource::fetch(const model::ModuleRef& ref) {
+Result<FetchedModule> UrlSource::fetch(const model::ModuleRef& ref, Deadline deadline) {
   if (!ref.sha256) return invalid("module " + ref.location + ": url needs sha256");
-  return fetch(ref.location, Digest{*ref.sha256});
+  return fetch(ref.location, Digest{*ref.sha256}, deadline);
 }
 
 net::Attempt<Ok> UrlSource::download(const std::string& url, const Digest& expected,

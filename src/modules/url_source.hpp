@@ -29,7 +29,7 @@ class UrlSource : public ModuleSource {
   UrlSource(store::BlobStore& store, UrlSettings settings,
             net::Client& client = net::default_client());
 
-  Result<FetchedModule> fetch(const model::ModuleRef& ref) override;
+  Result<FetchedModule> fetch(const model::ModuleRef& ref, Deadline deadline) override;
 
   // The module at `url` whose SHA-256 must be `expected`. Holds a lease on the blob (returned in
   // the result) and the store's fetch lock while downloading, so concurrent steps and processes

@@ -155,8 +155,9 @@ struct OciModuleSource::Impl {
     return resolved.error();
   }
 
-  Result<modules::FetchedModule> fetch(const Reference& ref, model::PullPolicy policy) {
-    const Deadline deadline = deadline_in(settings.time_budget);
+  Result<modules::FetchedModule> fetch(const Reference& ref, model::PullPolicy policy,
+                                       Deadline step_deadline) {
+    const Deadline deadline = std::min(step_deadline, deadline_in(settings.time_budget));
     maybe_cleanup();
     const auto& counters = locator.counters();
     const std::uint64_t fetched_before = counters.blob_fetches + counters.extractions;
@@ -240,12 +241,13 @@ Error about_module(const Error& error, const std::string& reference) {
 
 }  // namespace
 
-Result<modules::FetchedModule> OciModuleSource::fetch(const model::ModuleRef& ref) {
-  return fetch(ref.location, ref.pull_policy.value_or(model::PullPolicy::IfNotPresent));
+Result<modules::FetchedModule> OciModuleSource::fetch(const model::ModuleRef& ref,
+                                                      Deadline deadline) {
+  return fetch(ref.location, ref.pull_policy.value_or(model::PullPolicy::IfNotPresent), deadline);
 }
 
 Result<modules::FetchedModule> OciModuleSource::fetch(const std::string& reference,
-                                                      model::PullPolicy policy) {
+                                                      model::PullPolicy policy, Deadline deadline) {
   if (impl_->setup_error) return *impl_->setup_error;
   WWP_TRY_ASSIGN(const Reference ref, parse_reference(reference));
   const std::string key =
@@ -253,7 +255,7 @@ Result<modules::FetchedModule> OciModuleSource::fetch(const std::string& referen
   return impl_->pulls.run(key, [&]() -> Result<modules::FetchedModule> {
     Result<modules::FetchedModule> result = failed("internal error");
     try {
-      result = impl_->fetch(ref, policy);
+      result = impl_->fetch(ref, policy, deadline);
     } catch (const std::exception& e) {
       result = failed(std::string("internal error: ") + e.what());
     }

@@ -41,14 +41,16 @@ class OciModuleSource : public modules::ModuleSource {
   OciModuleSource(const OciModuleSource&) = delete;
   OciModuleSource& operator=(const OciModuleSource&) = delete;
 
-  Result<modules::FetchedModule> fetch(const model::ModuleRef& ref) override;
+  // The pull's time budget (`time_budget`) ends earlier when `deadline` does.
+  Result<modules::FetchedModule> fetch(const model::ModuleRef& ref, Deadline deadline) override;
 
   // Thread-safe; concurrent calls for the same reference (and policy) share one pull.
   // IfNotPresent: a digest reference never touches the network once cached; a tag is resolved
   // again after `tag_refresh` (and the cached digest is used if the registry is unreachable).
   // Always: a tag is resolved on every call; blobs already cached are still not downloaded.
   // `resolved` in the result is registry/repo[:tag]@<manifest digest>.
-  Result<modules::FetchedModule> fetch(const std::string& reference, model::PullPolicy policy);
+  Result<modules::FetchedModule> fetch(const std::string& reference, model::PullPolicy policy,
+                                       Deadline deadline = kNoDeadline);
 
   // Always asks the registry for tags.
   Result<Inspection> inspect(const std::string& reference);

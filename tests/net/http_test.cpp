@@ -17,9 +17,9 @@ using std::chrono::milliseconds;
 class Server {
  public:
   Server() {
+    server_.set_keep_alive_max_count(1);  // stop() then need not wait for idle connections
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
   }
   ~Server() {
     server_.stop();
