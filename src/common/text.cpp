@@ -21,16 +21,4 @@ std::string to_lower(std::string_view text) {
   return out;
 }
 
-std::vector<std::string> split_list(std::string_view text, char separator) {
-  std::vector<std::string> pieces;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t end = std::min(text.find(separator, start), text.size());
-    const std::string_view piece = trim(text.substr(start, end - start));
-    if (!piece.empty()) pieces.emplace_back(piece);
-    start = end + 1;
-  }
-  return pieces;
-}
-
 }  // namespace wwp

@@ -4,7 +4,6 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace wwp {
 
@@ -18,7 +17,5 @@ std::string_view trim(std::string_view text);
 std::string_view trim_end(std::string_view text);
 // ASCII lower case.
 std::string to_lower(std::string_view text);
-// Splits on `separator`, trims each piece and drops empty ones: " a, ,b " -> {"a", "b"}.
-std::vector<std::string> split_list(std::string_view text, char separator = ',');
 
 }  // namespace wwp

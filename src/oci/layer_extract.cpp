@@ -93,9 +93,7 @@ Result<std::optional<ExtractedModule>> extract_wasm(const std::filesystem::path&
     return failed("layer holds several .wasm files (" + list + "); expected exactly one");
   }
   if (!found) return std::optional<ExtractedModule>();
-  auto digest = writer->commit();
-  if (!digest) return digest.error();
-  found->digest = std::move(*digest);
+  WWP_TRY_ASSIGN(found->digest, writer->commit());
   return found;
 }
 

@@ -58,11 +58,10 @@ TEST(Base64, RoundTripAndMalformed) {
   EXPECT_FALSE(base64_decode("a==="));
 }
 
-TEST(Text, TrimLowerSplit) {
+TEST(Text, TrimAndLower) {
   EXPECT_EQ(trim(" \tx y\r\n"), "x y");
   EXPECT_EQ(trim_end(" x \n"), " x");
   EXPECT_EQ(to_lower("Content-TYPE"), "content-type");
-  EXPECT_EQ(split_list(" a, ,b:5000 ,"), (std::vector<std::string>{"a", "b:5000"}));
 }
 
 TEST(AtomicFile, WritesReplaceWholeAndLeaveNoTemporaries) {

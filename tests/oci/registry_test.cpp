@@ -92,7 +92,7 @@ TEST_F(RegistryTest, AnonymousPushPullInspect) {
   EXPECT_EQ(fetched->resolved,
             registry.host() + "/team/hello:v1@" + (*pushed)["digest"].get<std::string>());
 
-  auto inspected = source.inspect(registry.host() + "/team/hello:v1");
+  auto inspected = inspect_command(settings(registry), registry.host() + "/team/hello:v1");
   ASSERT_TRUE(inspected) << inspected.error().message;
   EXPECT_EQ((*inspected)["digest"], (*pushed)["digest"]);
   EXPECT_EQ((*inspected)["mediaType"], media::kOciManifest);
@@ -330,7 +330,7 @@ TEST_F(RegistryTest, ScratchImageAsDockerSchema2ThroughSkopeo) {
   ASSERT_EQ(copied.exit_code, 0) << copied.output;
 
   OciModuleSource source(settings(registry));
-  auto inspected = source.inspect(registry.host() + "/images/tool:v1");
+  auto inspected = inspect_command(settings(registry), registry.host() + "/images/tool:v1");
   ASSERT_TRUE(inspected) << inspected.error().message;
   EXPECT_EQ((*inspected)["mediaType"], media::kDockerManifest);
   EXPECT_EQ((*inspected)["layer"]["format"], "tar+gzip");
@@ -381,7 +381,7 @@ TEST_F(RegistryTest, ImageIndexChoosesTheWasmEntry) {
   auto fetched = source.fetch(registry.host() + "/multi/tool:v1", PullPolicy::IfNotPresent);
   ASSERT_TRUE(fetched) << fetched.error().message;
   EXPECT_EQ(fetched->digest, sha256_of(wasm));
-  auto inspected = source.inspect(registry.host() + "/multi/tool:v1");
+  auto inspected = inspect_command(s, registry.host() + "/multi/tool:v1");
   ASSERT_TRUE(inspected);
   EXPECT_EQ((*inspected)["mediaType"], media::kOciIndex);
   EXPECT_EQ((*inspected)["index"]["platform"], "wasip1/wasm");

@@ -325,7 +325,7 @@ TEST_F(OciSourceTest, IndexAndDockerImagesWithTarLayers) {
   EXPECT_EQ(fetched->digest, sha256_of(wasm));
   EXPECT_EQ(oci::test::read_file(fetched->file), wasm);
 
-  auto inspected = source.inspect(ref("team/img:multi"));
+  auto inspected = cli::inspect_command(settings(), ref("team/img:multi"));
   ASSERT_TRUE(inspected) << inspected.error().message;
   EXPECT_EQ((*inspected)["digest"], "sha256:" + list_hex);
   EXPECT_EQ((*inspected)["mediaType"], media::kDockerManifestList);
