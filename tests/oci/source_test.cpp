@@ -19,6 +19,7 @@ using Json = nlohmann::json;
 using model::PullPolicy;
 using oci::OciModuleSource;
 using oci::OciSettings;
+using store::BlobStore;
 using oci::test::fake_wasm;
 using oci::test::FakeRegistry;
 using oci::test::stored_blobs;
