@@ -57,7 +57,7 @@ struct Attempt {
   }
   // `again` when the failure is transient, else `done`.
   static Attempt fail(Error e, bool transient,
-                        std::optional<std::chrono::milliseconds> after = std::nullopt) {
+                      std::optional<std::chrono::milliseconds> after = std::nullopt) {
     return Attempt{std::move(e), transient, after};
   }
 };

@@ -19,12 +19,12 @@ using Json = nlohmann::json;
 using model::PullPolicy;
 using oci::OciModuleSource;
 using oci::OciSettings;
-using store::BlobStore;
 using oci::test::fake_wasm;
 using oci::test::FakeRegistry;
 using oci::test::stored_blobs;
 using oci::test::temp_files;
 using oci::test::TempDir;
+using store::BlobStore;
 namespace media = oci::media;
 
 class OciSourceTest : public ::testing::Test {
