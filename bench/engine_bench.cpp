@@ -89,7 +89,7 @@ void BM_Compile(benchmark::State& state, const char* module) {
 void BM_LoadFromDiskCache(benchmark::State& state, const char* module) {
   auto engine = sandbox::Engine::create({});
   const fs::path wasm = fs::path(WWP_BENCH_MODULE_DIR) / module;
-  const auto digest = modules::sha256_of(*read_file(wasm));
+  const auto digest = sha256_of(*read_file(wasm));
   const fs::path dir = bench_cache() / "disk-bench";
   {
     modules::CompiledCache warm(**engine, dir, 1);

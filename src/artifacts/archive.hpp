@@ -10,19 +10,19 @@
 #include <optional>
 #include <string_view>
 
+#include "common/deadline.hpp"
 #include "common/result.hpp"
 
 namespace wwp::artifacts {
 
 enum class ArchiveFormat { TarGz, Zip };
 
-using Deadline = std::optional<std::chrono::steady_clock::time_point>;
 
 struct ExtractLimits {
   std::uint64_t max_bytes = 10ULL << 30;  // total size of the extracted files
   std::uint64_t max_entries = 100000;
   std::uint64_t max_depth = 100;  // directory levels of an entry's name
-  Deadline deadline;              // the step's: extraction stops there
+  Deadline deadline = kNoDeadline;  // the step's: extraction stops there
 };
 
 // Writes `source` (a regular file or a directory, not followed if it is a symlink) into
@@ -31,7 +31,7 @@ struct ExtractLimits {
 // named `top_name`, or after `source` when empty. Past `deadline` it stops with an error.
 Result<Ok> pack(const std::filesystem::path& source, const std::filesystem::path& archive_file,
                 ArchiveFormat format, int compression_level = -1, std::string_view top_name = {},
-                Deadline deadline = {});
+                Deadline deadline = kNoDeadline);
 
 // argoexec's test for "is this a tarball": gzip-compressed data that starts with a tar header.
 Result<bool> is_tarball(const std::filesystem::path& file);

@@ -5,7 +5,7 @@
 namespace wwp::artifacts {
 
 bool StepContext::past_deadline() const {
-  return deadline && std::chrono::steady_clock::now() >= *deadline;
+  return std::chrono::steady_clock::now() >= deadline;
 }
 
 Result<Ok> StepContext::check_deadline(std::string_view doing) const {

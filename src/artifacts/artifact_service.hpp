@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/deadline.hpp"
 #include "common/result.hpp"
 #include "model/artifact.hpp"
 #include "model/template.hpp"
@@ -21,7 +22,7 @@ struct StepContext {
   std::string step_key;  // stable per step; used to derive unique object keys
   // The step's one deadline, shared by every phase (artifacts in, run, artifacts out), and the
   // timeout it comes from (for messages). No deadline: no limit.
-  std::optional<std::chrono::steady_clock::time_point> deadline;
+  Deadline deadline = kNoDeadline;
   std::chrono::milliseconds timeout{0};
 
   bool past_deadline() const;

@@ -16,7 +16,6 @@ Result<std::unique_ptr<ArtifactService>> make_artifact_service(ArtifactSettings 
   options.kubernetes.transfer.stall_timeout = settings.transfer.stall_timeout;
   auto source = RepositorySource::create(std::move(options));
   if (!source) return source.error();
-  ensure_curl_initialized();
   return std::unique_ptr<ArtifactService>(
       std::make_unique<RepositoryArtifactService>(std::move(settings), std::move(*source)));
 }

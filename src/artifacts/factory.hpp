@@ -8,10 +8,10 @@
 #include <optional>
 
 #include "artifacts/artifact_service.hpp"
-#include "artifacts/http_transfer.hpp"
 #include "artifacts/kube_client.hpp"
-#include "artifacts/retry.hpp"
 #include "common/result.hpp"
+#include "net/http.hpp"
+#include "net/retry.hpp"
 
 namespace wwp::artifacts {
 
@@ -32,8 +32,8 @@ struct ArtifactSettings {
   // Uploads above this size use S3 multipart upload with parts of this size (at least 5 MiB).
   std::uint64_t multipart_part_size = 64ULL << 20;
 
-  RetryPolicy retry;         // per request, for S3, http inputs and the Kubernetes API
-  TransferOptions transfer;  // connect timeout, stall timeout, TLS verification, CA file
+  net::RetryPolicy retry;          // per request, for S3, http inputs and the Kubernetes API
+  net::TransportOptions transfer;  // connect timeout, stall timeout, TLS verification, CA file
   // Where output archives are built before upload. Default: the system temp directory.
   std::optional<std::filesystem::path> scratch_dir;
 };

@@ -1,20 +1,21 @@
-// Input artifacts with an `http` location: a GET (redirects followed, the artifact's headers sent)
-// streamed into a file.
+// Input artifacts with an `http` location: a GET (redirects to http(s) followed, the artifact's
+// headers sent to the original host only) streamed into a file.
 #pragma once
 
 #include <filesystem>
 
-#include "artifacts/http_transfer.hpp"
-#include "artifacts/retry.hpp"
+#include "common/deadline.hpp"
 #include "common/result.hpp"
 #include "model/artifact.hpp"
+#include "net/http.hpp"
+#include "net/retry.hpp"
 
 namespace wwp::artifacts {
 
-// 404/410 are NotFound; other 4xx fail; 5xx, 429 and connection failures are retried and end
-// as Transient.
+// 404/410 are NotFound; other 4xx fail; transient failures (net/retry.hpp) are retried and end
+// as Transient; a redirect to another scheme (file://, ...) fails.
 Result<Ok> http_download(const model::HttpLocation& location,
-                         const std::filesystem::path& destination, const RetryPolicy& retry,
-                         const TransferOptions& transfer);
+                         const std::filesystem::path& destination, const net::RetryPolicy& retry,
+                         const net::TransportOptions& transfer, Deadline deadline = kNoDeadline);
 
 }  // namespace wwp::artifacts

@@ -1,16 +1,11 @@
 #include "artifacts/key_format.hpp"
 
-#include <openssl/evp.h>
+#include "common/digest.hpp"
+#include "common/text.hpp"
 
 namespace wwp::artifacts {
 
 namespace {
-
-std::string trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return std::string(text);
-}
 
 // Joins with single slashes, dropping empty segments: "a/", "/b" -> "a/b".
 std::string join_key(std::string_view left, std::string_view right) {
@@ -33,15 +28,8 @@ std::string join_key(std::string_view left, std::string_view right) {
 }  // namespace
 
 std::string step_pod_name(const StepContext& step) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(step.step_key.data(), step.step_key.size(), digest, &length, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string suffix;
-  for (int i = 0; i < 4; ++i) {
-    suffix.push_back(hex[digest[i] >> 4]);
-    suffix.push_back(hex[digest[i] & 0xf]);
-  }
+  // Eight hex digits of the step key's hash, like the random suffix of a pod name.
+  const std::string suffix = sha256_of(step.step_key).hex.substr(0, 8);
   std::string name = step.workflow.name;
   if (!step.template_name.empty()) name += (name.empty() ? "" : "-") + step.template_name;
   return name.empty() ? suffix : name + "-" + suffix;
@@ -65,7 +53,7 @@ Result<std::string> format_key(std::string_view key_format, const KeyVariables& 
     if (close == std::string_view::npos) {
       return invalid("keyFormat " + std::string(key_format) + ": unterminated '{{'");
     }
-    const std::string name = trim(key_format.substr(open + 2, close - open - 2));
+    const std::string name(trim(key_format.substr(open + 2, close - open - 2)));
     if (name == "workflow.name") {
       out += variables.workflow_name;
     } else if (name == "workflow.namespace") {

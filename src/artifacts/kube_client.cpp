@@ -1,11 +1,12 @@
 #include "artifacts/kube_client.hpp"
 
-#include <openssl/evp.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <sstream>
+
+#include "common/base64.hpp"
+#include "common/text.hpp"
 
 namespace wwp::artifacts {
 
@@ -18,9 +19,7 @@ std::string read_text(const fs::path& file) {
   if (!in) return "";
   std::ostringstream text;
   text << in.rdbuf();
-  std::string value = text.str();
-  while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
-  return value;
+  return std::string(trim_end(text.str()));
 }
 
 std::string env_or(const char* name, std::string fallback) {
@@ -29,25 +28,6 @@ std::string env_or(const char* name, std::string fallback) {
 }
 
 }  // namespace
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string compact;
-  for (char c : text) {
-    if (!std::isspace(static_cast<unsigned char>(c))) compact.push_back(c);
-  }
-  if (compact.size() % 4 != 0) return std::nullopt;
-  std::string out(compact.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(compact.data()),
-                          static_cast<int>(compact.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  std::size_t padding = 0;
-  if (!compact.empty() && compact.back() == '=') ++padding;
-  if (compact.size() > 1 && compact[compact.size() - 2] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
-}
 
 KubernetesClient::KubernetesClient(KubernetesOptions options) : options_(std::move(options)) {
   if (options_.api_server.empty()) {
@@ -79,41 +59,40 @@ Result<std::optional<nlohmann::json>> KubernetesClient::get(const std::string& p
     return failed(
         "Kubernetes discovery: KUBERNETES_SERVICE_HOST is not set (not running in a pod?)");
   }
-  HttpRequest request;
+  net::Request request;
   request.url = options_.api_server + path;
-  request.options = options_.transfer;
+  request.transport = options_.transfer;
   request.headers.push_back("Accept: application/json");
   // Projected service-account tokens rotate, so the file is read for every request.
   const std::string token = read_text(options_.service_account_dir / "token");
   if (!token.empty()) request.headers.push_back("Authorization: Bearer " + token);
 
   using Answer = std::optional<nlohmann::json>;
-  std::function<Attempt<Answer>()> attempt = [&]() -> Attempt<Answer> {
-    HttpOutcome outcome = perform(request);
-    if (outcome.transport_failed()) {
-      Error error = failed("Kubernetes API " + options_.api_server + ": " + outcome.error);
-      return outcome.retryable() ? Attempt<Answer>::again(error) : Attempt<Answer>::done(error);
+  using Attempt = net::Attempt<Answer>;
+  return net::with_retries<Answer>(options_.retry, kNoDeadline, [&]() -> Attempt {
+    const net::Outcome outcome = net::default_client().perform(request);
+    if (!outcome.ok()) {
+      Error error = failed("Kubernetes API " + options_.api_server + ": " + outcome.message);
+      return Attempt::fail(error, outcome.transient());
     }
     const long status = outcome.response.status;
-    if (status == 404) return Attempt<Answer>::done(Answer{});
+    if (status == 404) return Attempt::done(Answer{});
     if (status == 401 || status == 403) {
-      return Attempt<Answer>::done(failed(
+      return Attempt::done(failed(
           "Kubernetes API: reading " + what + " was refused (HTTP " + std::to_string(status) +
           "); the plugin's service account needs get on configmaps and secrets"));
     }
     if (status < 200 || status >= 300) {
       Error error = failed("Kubernetes API: reading " + what + " failed with HTTP " +
                            std::to_string(status) + ": " + outcome.response.body.substr(0, 200));
-      return retryable_status(status) ? Attempt<Answer>::again(error)
-                                      : Attempt<Answer>::done(error);
+      return Attempt::fail(error, outcome.transient());
     }
     auto json = nlohmann::json::parse(outcome.response.body, nullptr, false);
     if (json.is_discarded() || !json.is_object()) {
-      return Attempt<Answer>::done(failed("Kubernetes API: " + what + " is not a JSON object"));
+      return Attempt::done(failed("Kubernetes API: " + what + " is not a JSON object"));
     }
-    return Attempt<Answer>::done(Answer(std::move(json)));
-  };
-  return with_retries(options_.retry, attempt);
+    return Attempt::done(Answer(std::move(json)));
+  });
 }
 
 Result<std::optional<nlohmann::json>> KubernetesClient::get_config_map(
@@ -139,9 +118,7 @@ Result<std::optional<std::string>> KubernetesClient::secret_value(
   auto decoded = base64_decode(json["data"][ref.key].get<std::string>());
   if (!decoded)
     return failed("Secret " + ns + "/" + ref.name + " key " + ref.key + " is not valid base64");
-  std::string value = *decoded;
-  while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
-  return std::optional<std::string>(std::move(value));
+  return std::optional<std::string>(std::string(trim_end(*decoded)));
 }
 
 }  // namespace wwp::artifacts

@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "artifacts/http_transfer.hpp"
-#include "artifacts/retry.hpp"
 #include "common/result.hpp"
 #include "model/artifact.hpp"
+#include "net/http.hpp"
+#include "net/retry.hpp"
 
 namespace wwp::artifacts {
 
@@ -23,8 +23,8 @@ struct KubernetesOptions {
   // Where the workflow controller runs. Empty: $ARGO_NAMESPACE, else "argo".
   std::string controller_namespace;
   std::string controller_config_map = "workflow-controller-configmap";
-  RetryPolicy retry{.max_attempts = 3};
-  TransferOptions transfer;
+  net::RetryPolicy retry{.max_attempts = 3};
+  net::TransportOptions transfer;
 };
 
 class KubernetesClient {
@@ -52,7 +52,5 @@ class KubernetesClient {
   Result<std::optional<nlohmann::json>> get(const std::string& path, const std::string& what) const;
   KubernetesOptions options_;
 };
-
-std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace wwp::artifacts

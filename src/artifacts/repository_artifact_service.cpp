@@ -147,13 +147,11 @@ RepositoryArtifactService::RepositoryArtifactService(ArtifactSettings settings,
 }
 
 S3Client RepositoryArtifactService::client_for(const S3Repository& repository,
-                                               const S3Credentials& credentials,
-                                               const StepContext& step) const {
+                                               const S3Credentials& credentials) const {
   S3ClientOptions options;
   options.retry = settings_.retry;
   options.part_size = settings_.multipart_part_size;
   options.transfer = settings_.transfer;
-  options.retry.deadline = options.transfer.deadline = step.deadline;
   return S3Client(endpoint_of(repository), credentials, options);
 }
 
@@ -186,10 +184,8 @@ Result<bool> RepositoryArtifactService::fetch(Call& call, const model::Artifact&
     return false;
   }
   if (artifact.http) {
-    RetryPolicy retry = settings_.retry;
-    TransferOptions transfer = settings_.transfer;
-    retry.deadline = transfer.deadline = call.step().deadline;
-    auto got = http_download(*artifact.http, download, retry, transfer);
+    auto got = http_download(*artifact.http, download, settings_.retry, settings_.transfer,
+                             call.step().deadline);
     if (got) return false;
     if (got.error().kind == ErrorKind::NotFound) {
       const std::string& url = artifact.http->url;
@@ -203,8 +199,8 @@ Result<bool> RepositoryArtifactService::fetch(Call& call, const model::Artifact&
   const auto& [repository, credentials] = *located;
   const std::string& key = location.key;
   if (key.empty()) return invalid(label + ": s3 key is empty");
-  const S3Client client = client_for(repository, credentials, call.step());
-  auto got = client.get_object(repository.bucket, key, download);
+  const S3Client client = client_for(repository, credentials);
+  auto got = client.get_object(repository.bucket, key, download, call.step().deadline);
   if (got) return false;
   if (got.error().kind != ErrorKind::NotFound) return got.error().context(label);
 
@@ -212,7 +208,7 @@ Result<bool> RepositoryArtifactService::fetch(Call& call, const model::Artifact&
   std::string prefix = key;
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
   prefix += "/";
-  auto objects = client.list_objects(repository.bucket, prefix);
+  auto objects = client.list_objects(repository.bucket, prefix, call.step().deadline);
   if (!objects) {
     if (objects.error().kind == ErrorKind::NotFound) {
       return not_found(label + " not found at " + s3_uri(repository.bucket, key));
@@ -240,7 +236,7 @@ Result<bool> RepositoryArtifactService::fetch(Call& call, const model::Artifact&
     if (!target) return failed(label + ": object " + object.key + ": " + target.error().message);
     auto parents = make_parents(directory, *target);
     if (!parents) return parents.error().context(label);
-    auto fetched = client.get_object(repository.bucket, object.key, *target);
+    auto fetched = client.get_object(repository.bucket, object.key, *target, call.step().deadline);
     if (!fetched) return fetched.error().context(label);
   }
   return true;
@@ -513,7 +509,7 @@ Result<std::optional<model::Artifact>> RepositoryArtifactService::upload_one(
     key = *formatted;
   }
 
-  const S3Client client = client_for(repository, credentials, call.step());
+  const S3Client client = client_for(repository, credentials);
   std::error_code ec;
   if (fs::is_directory(upload, ec)) {
     // archive: none on a directory: one object per file under "<key>/", as argoexec's
@@ -523,12 +519,13 @@ Result<std::optional<model::Artifact>> RepositoryArtifactService::upload_one(
       if (!it->is_regular_file(type_error) || it->is_symlink(type_error)) continue;
       WWP_TRY(call.step().check_deadline("uploading " + label));
       const std::string relative = it->path().lexically_relative(upload).generic_string();
-      auto put = client.put_object(repository.bucket, key + "/" + relative, it->path());
+      auto put = client.put_object(repository.bucket, key + "/" + relative, it->path(),
+                                   call.step().deadline);
       if (!put) return put.error().context(label);
     }
     if (ec) return failed(label + ": cannot read " + view + ": " + ec.message());
   } else {
-    auto put = client.put_object(repository.bucket, key, upload);
+    auto put = client.put_object(repository.bucket, key, upload, call.step().deadline);
     if (!put) return put.error().context(label);
     if (upload != source)
       fs::remove(upload, ec);  // scratch is removed anyway; this frees space early

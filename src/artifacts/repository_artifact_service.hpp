@@ -34,8 +34,7 @@ class RepositoryArtifactService final : public ArtifactService {
                                                     const std::vector<std::string>& views,
                                                     const std::filesystem::path& scratch,
                                                     std::size_t index);
-  S3Client client_for(const S3Repository& repository, const S3Credentials& credentials,
-                      const StepContext& step) const;
+  S3Client client_for(const S3Repository& repository, const S3Credentials& credentials) const;
 
   ArtifactSettings settings_;
   std::shared_ptr<RepositorySource> source_;

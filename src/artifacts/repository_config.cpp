@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/text.hpp"
+
 namespace wwp::artifacts {
 
 namespace fs = std::filesystem;
@@ -15,71 +17,76 @@ namespace {
 constexpr const char* kUnsupportedKinds[] = {"gcs",         "azure",       "oss", "hdfs",
                                              "artifactory", "huggingFace", "git", "http"};
 
-std::string scalar(const YAML::Node& node, const char* key, const std::string& path) {
+Result<std::string> scalar(const YAML::Node& node, const char* key, const std::string& path) {
   const YAML::Node value = node[key];
-  if (!value || value.IsNull()) return "";
-  if (!value.IsScalar()) throw std::runtime_error(path + "." + key + ": expected a string");
-  return value.as<std::string>();
+  if (!value || value.IsNull()) return std::string();
+  if (!value.IsScalar()) return invalid(path + "." + key + ": expected a string");
+  return value.Scalar();
 }
 
-bool boolean(const YAML::Node& node, const char* key, const std::string& path, bool fallback) {
+Result<bool> boolean(const YAML::Node& node, const char* key, const std::string& path,
+                     bool fallback) {
   const YAML::Node value = node[key];
   if (!value || value.IsNull()) return fallback;
-  std::string text = value.IsScalar() ? value.as<std::string>() : "";
+  const std::string text = value.IsScalar() ? value.Scalar() : "";
   if (text == "true" || text == "True") return true;
   if (text == "false" || text == "False") return false;
-  throw std::runtime_error(path + "." + key + ": expected true or false");
+  return invalid(path + "." + key + ": expected true or false");
 }
 
-std::optional<model::SecretKeyRef> secret_ref(const YAML::Node& node, const char* key,
-                                              const std::string& path) {
+Result<std::optional<model::SecretKeyRef>> secret_ref(const YAML::Node& node, const char* key,
+                                                      const std::string& path) {
   const YAML::Node value = node[key];
-  if (!value || value.IsNull()) return std::nullopt;
-  if (!value.IsMap()) throw std::runtime_error(path + "." + key + ": expected {name, key}");
-  model::SecretKeyRef ref{scalar(value, "name", path + "." + key),
-                          scalar(value, "key", path + "." + key)};
-  if (ref.key.empty()) throw std::runtime_error(path + "." + key + ".key: is required");
-  return ref;
+  if (!value || value.IsNull()) return std::optional<model::SecretKeyRef>();
+  const std::string where = path + "." + key;
+  if (!value.IsMap()) return invalid(where + ": expected {name, key}");
+  model::SecretKeyRef ref;
+  WWP_TRY_ASSIGN(ref.name, scalar(value, "name", where));
+  WWP_TRY_ASSIGN(ref.key, scalar(value, "key", where));
+  if (ref.key.empty()) return invalid(where + ".key: is required");
+  return std::optional<model::SecretKeyRef>(std::move(ref));
 }
 
-S3Repository parse_s3(const YAML::Node& node, const std::string& path) {
-  if (!node.IsMap()) throw std::runtime_error(path + ": expected a map");
-  S3Repository s3;
-  s3.endpoint = scalar(node, "endpoint", path);
-  s3.bucket = scalar(node, "bucket", path);
-  s3.region = scalar(node, "region", path);
-  s3.insecure = boolean(node, "insecure", path, false);
-  s3.key_format = scalar(node, "keyFormat", path);
-  s3.key_prefix = scalar(node, "keyPrefix", path);
-  s3.access_key_secret = secret_ref(node, "accessKeySecret", path);
-  s3.secret_key_secret = secret_ref(node, "secretKeySecret", path);
-  s3.session_token_secret = secret_ref(node, "sessionTokenSecret", path);
+Result<S3Addressing> addressing(const YAML::Node& node, const std::string& path) {
   // Newer Argo spells it addressingStyle; pathStyleEndpoint is accepted for older configurations.
-  const std::string style = scalar(node, "addressingStyle", path);
-  if (style == "path") {
-    s3.addressing = S3Addressing::Path;
-  } else if (style == "virtual-hosted") {
-    s3.addressing = S3Addressing::VirtualHost;
-  } else if (!style.empty() && style != "auto") {
-    throw std::runtime_error(path + ".addressingStyle: expected path, virtual-hosted or auto");
-  }
   if (node["pathStyleEndpoint"]) {
-    s3.addressing = boolean(node, "pathStyleEndpoint", path, false) ? S3Addressing::Path
-                                                                    : S3Addressing::VirtualHost;
+    WWP_TRY_ASSIGN(const bool path_style, boolean(node, "pathStyleEndpoint", path, false));
+    return path_style ? S3Addressing::Path : S3Addressing::VirtualHost;
   }
+  WWP_TRY_ASSIGN(const std::string style, scalar(node, "addressingStyle", path));
+  if (style == "path") return S3Addressing::Path;
+  if (style == "virtual-hosted") return S3Addressing::VirtualHost;
+  if (!style.empty() && style != "auto")
+    return invalid(path + ".addressingStyle: expected path, virtual-hosted or auto");
+  return S3Addressing::Auto;
+}
+
+Result<S3Repository> parse_s3(const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap()) return invalid(path + ": expected a map");
+  S3Repository s3;
+  WWP_TRY_ASSIGN(s3.endpoint, scalar(node, "endpoint", path));
+  WWP_TRY_ASSIGN(s3.bucket, scalar(node, "bucket", path));
+  WWP_TRY_ASSIGN(s3.region, scalar(node, "region", path));
+  WWP_TRY_ASSIGN(s3.insecure, boolean(node, "insecure", path, false));
+  WWP_TRY_ASSIGN(s3.key_format, scalar(node, "keyFormat", path));
+  WWP_TRY_ASSIGN(s3.key_prefix, scalar(node, "keyPrefix", path));
+  WWP_TRY_ASSIGN(s3.access_key_secret, secret_ref(node, "accessKeySecret", path));
+  WWP_TRY_ASSIGN(s3.secret_key_secret, secret_ref(node, "secretKeySecret", path));
+  WWP_TRY_ASSIGN(s3.session_token_secret, secret_ref(node, "sessionTokenSecret", path));
+  WWP_TRY_ASSIGN(s3.addressing, addressing(node, path));
   if (s3.endpoint.empty()) {
     // Argo's own default when the endpoint is left out.
     s3.endpoint = "s3.amazonaws.com";
   }
-  if (s3.bucket.empty()) throw std::runtime_error(path + ".bucket: is required");
+  if (s3.bucket.empty()) return invalid(path + ".bucket: is required");
   return s3;
 }
 
-ArtifactRepository parse_repository_node(const YAML::Node& node, const std::string& path) {
+Result<ArtifactRepository> parse_repository_node(const YAML::Node& node, const std::string& path) {
   ArtifactRepository repository;
-  if (!node.IsMap()) throw std::runtime_error(path + ": expected a map");
+  if (!node.IsMap()) return invalid(path + ": expected a map");
   if (node["s3"] && !node["s3"].IsNull()) {
-    repository.s3 = parse_s3(node["s3"], path.empty() ? "s3" : path + ".s3");
+    WWP_TRY_ASSIGN(repository.s3, parse_s3(node["s3"], path.empty() ? "s3" : path + ".s3"));
     return repository;
   }
   for (const char* kind : kUnsupportedKinds) {
@@ -88,8 +95,13 @@ ArtifactRepository parse_repository_node(const YAML::Node& node, const std::stri
       return repository;
     }
   }
-  throw std::runtime_error((path.empty() ? std::string("document") : path) +
-                           ": no s3 artifact repository in it");
+  return invalid((path.empty() ? std::string("document") : path) +
+                 ": no s3 artifact repository in it");
+}
+
+// A scalar's text, or "" for anything else (a map where a name was expected).
+std::string scalar_text(const YAML::Node& node) {
+  return node && node.IsScalar() ? node.Scalar() : "";
 }
 
 Result<ArtifactRepository> parse_text(std::string_view yaml, std::string_view origin, int depth);
@@ -100,11 +112,12 @@ Result<ArtifactRepository> parse_config_map(const YAML::Node& root, std::string_
   const YAML::Node data = root["data"];
   if (!data || !data.IsMap()) return invalid(std::string(origin) + ": the ConfigMap has no data");
   std::string chosen;
-  const YAML::Node annotations = root["metadata"]["annotations"];
+  const YAML::Node metadata = root["metadata"];
+  const YAML::Node annotations = metadata.IsMap() ? metadata["annotations"] : YAML::Node();
   if (annotations && annotations.IsMap() &&
       annotations[std::string(kDefaultRepositoryAnnotation)]) {
-    chosen = annotations[std::string(kDefaultRepositoryAnnotation)].as<std::string>();
-    if (!data[chosen]) {
+    chosen = scalar_text(annotations[std::string(kDefaultRepositoryAnnotation)]);
+    if (chosen.empty() || !data[chosen]) {
       return invalid(std::string(origin) + ": the default-artifact-repository annotation names " +
                      chosen + ", which is not a data key");
     }
@@ -113,44 +126,39 @@ Result<ArtifactRepository> parse_config_map(const YAML::Node& root, std::string_
   } else if (data["config"]) {
     chosen = "config";
   } else if (data.size() == 1) {
-    chosen = data.begin()->first.as<std::string>();
+    chosen = scalar_text(data.begin()->first);
   } else {
     return invalid(std::string(origin) +
                    ": cannot tell which entry is the default artifact repository (annotate the "
                    "ConfigMap with " +
                    std::string(kDefaultRepositoryAnnotation) + ")");
   }
-  return parse_text(data[chosen].as<std::string>(), std::string(origin) + " data." + chosen,
-                    depth + 1);
+  const YAML::Node entry = data[chosen];
+  if (!entry.IsScalar()) {
+    return invalid(std::string(origin) + " data." + chosen +
+                   ": expected a YAML document (a string)");
+  }
+  return parse_text(entry.Scalar(), std::string(origin) + " data." + chosen, depth + 1);
 }
 
 Result<ArtifactRepository> parse_text(std::string_view yaml, std::string_view origin, int depth) {
   if (depth > 2) return invalid(std::string(origin) + ": nested too deeply");
+  // yaml-cpp reports syntax errors by throwing; that is where its exceptions stop.
+  YAML::Node root;
   try {
-    YAML::Node root = YAML::Load(std::string(yaml));
-    if (!root || root.IsNull()) return invalid(std::string(origin) + ": empty document");
-    if (!root.IsMap()) return invalid(std::string(origin) + ": expected a YAML map");
-    if (root["kind"] && root["kind"].as<std::string>() == "ConfigMap") {
-      return parse_config_map(root, origin, depth);
-    }
-    ArtifactRepository repository;
-    if (root["artifactRepository"]) {
-      repository = parse_repository_node(root["artifactRepository"], "artifactRepository");
-    } else {
-      repository = parse_repository_node(root, "");
-    }
-    repository.origin = std::string(origin);
-    return repository;
-  } catch (const std::exception& e) {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
     return invalid(std::string(origin) + ": " + e.what());
   }
-}
-
-std::string trim_trailing(std::string text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  std::size_t start = 0;
-  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
-  return text.substr(start);
+  if (!root || root.IsNull()) return invalid(std::string(origin) + ": empty document");
+  if (!root.IsMap()) return invalid(std::string(origin) + ": expected a YAML map");
+  if (scalar_text(root["kind"]) == "ConfigMap") return parse_config_map(root, origin, depth);
+  auto repository = root["artifactRepository"]
+                        ? parse_repository_node(root["artifactRepository"], "artifactRepository")
+                        : parse_repository_node(root, "");
+  if (!repository) return repository.error().context(origin);
+  repository->origin = std::string(origin);
+  return repository;
 }
 
 std::optional<std::string> env(const char* name) {
@@ -189,7 +197,7 @@ Result<std::optional<std::string>> read_secret_file(const fs::path& dir,
     if (!in) return failed("cannot read secret file " + candidate.string());
     std::ostringstream text;
     text << in.rdbuf();
-    return std::optional<std::string>(trim_trailing(text.str()));
+    return std::optional<std::string>(std::string(trim(text.str())));
   }
   return std::optional<std::string>{};
 }

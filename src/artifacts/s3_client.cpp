@@ -1,7 +1,6 @@
 #include "artifacts/s3_client.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,6 +9,8 @@
 #include <functional>
 
 #include "artifacts/file_util.hpp"
+#include "common/digest.hpp"
+#include "net/url.hpp"
 
 namespace wwp::artifacts {
 
@@ -23,18 +24,8 @@ constexpr std::uint64_t kMaxParts = 10000;
 constexpr const char* kEmptyPayloadSha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0xf]);
-  }
-  return out;
-}
+// A ListObjectsV2 page (1000 keys of up to 1 KiB each, plus XML) fits with room to spare.
+constexpr std::uint64_t kMaxListingPage = 8 * kMiB;
 
 std::string decode_entities(std::string_view text) {
   std::string out;
@@ -108,7 +99,7 @@ bool aws_host(const std::string& host) {
 }
 
 // "<Code>: <Message>" from an S3 error document, or the start of whatever came back.
-std::string describe_error_body(const HttpResponse& response) {
+std::string describe_error_body(const net::Response& response) {
   auto codes = xml_values(response.body, "Code");
   auto messages = xml_values(response.body, "Message");
   if (!codes.empty()) {
@@ -120,7 +111,7 @@ std::string describe_error_body(const HttpResponse& response) {
   return text;
 }
 
-std::string error_code(const HttpResponse& response) {
+std::string error_code(const net::Response& response) {
   auto codes = xml_values(response.body, "Code");
   return codes.empty() ? std::string() : codes.front();
 }
@@ -133,23 +124,6 @@ bool retryable_s3_code(const std::string& code) {
 }
 
 }  // namespace
-
-std::string aws_uri_encode(std::string_view text, bool keep_slash) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xf]);
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> xml_values(std::string_view xml, std::string_view tag) {
   std::vector<std::string> values;
@@ -175,11 +149,13 @@ struct S3Client::Call {
   std::string bucket;
   std::string key;
   std::string query;  // already canonical: sorted, AWS-encoded, every parameter with '='
-  std::optional<std::string> body;
-  std::optional<HttpRequest::FileRange> upload;
-  int download_fd = -1;
+  std::optional<std::string> xml;   // a small request document
+  std::optional<net::Body> upload;  // a byte range of a file
+  int download_fd = -1;             // where a 2xx body goes; else it is kept in memory
+  std::uint64_t max_body_bytes = 1 * kMiB;
   // S3 answers some failures with 200 and an <Error> document (CompleteMultipartUpload).
   bool error_in_ok_body = false;
+  Deadline deadline = kNoDeadline;
   std::string what;  // "GET s3://bucket/key" for messages
 };
 
@@ -208,27 +184,29 @@ std::string S3Client::url(const std::string& bucket, const std::string& key,
                        dns_compatible_bucket(bucket, endpoint_.secure));
   std::string url = scheme_ + "://";
   if (virtual_host) {
-    url += bucket + "." + host_ + "/" + aws_uri_encode(key, true);
+    url += bucket + "." + host_ + "/" + net::percent_encode(key, true);
   } else {
     url += host_ + "/" + bucket;
-    if (!key.empty()) url += "/" + aws_uri_encode(key, true);
+    if (!key.empty()) url += "/" + net::percent_encode(key, true);
   }
   if (!canonical_query.empty()) url += "?" + canonical_query;
   return url;
 }
 
-Result<HttpResponse> S3Client::call(const Call& c) const {
-  HttpRequest request;
+Result<net::Response> S3Client::call(const Call& c) const {
+  using Attempt = net::Attempt<net::Response>;
+  net::Request request;
   request.method = c.method;
   request.url = url(c.bucket, c.key, c.query);
-  request.body = c.body;
-  request.upload = c.upload;
-  request.download_fd = c.download_fd;
-  request.options = options_.transfer;
+  request.transport = options_.transfer;
+  request.deadline = c.deadline;
+  request.max_body_bytes = c.max_body_bytes;
   if (c.upload) {
+    request.body = c.upload;
     request.headers.push_back("x-amz-content-sha256: UNSIGNED-PAYLOAD");
-  } else if (c.body) {
-    request.headers.push_back("x-amz-content-sha256: " + sha256_hex(*c.body));
+  } else if (c.xml) {
+    request.body = net::Body::from_string(*c.xml);
+    request.headers.push_back("x-amz-content-sha256: " + sha256_of(*c.xml).hex);
     request.headers.push_back("Content-Type: application/xml");
   } else {
     request.headers.push_back(std::string("x-amz-content-sha256: ") + kEmptyPayloadSha256);
@@ -241,39 +219,46 @@ Result<HttpResponse> S3Client::call(const Call& c) const {
     }
   }
 
-  std::function<Attempt<HttpResponse>()> attempt = [&]() -> Attempt<HttpResponse> {
-    HttpOutcome outcome = perform(request);
-    if (outcome.transport_failed()) {
-      Error error = failed("S3 " + c.what + ": cannot reach " + scheme_ + "://" + host_ + ": " +
-                           outcome.error);
-      return outcome.retryable() ? Attempt<HttpResponse>::again(error)
-                                 : Attempt<HttpResponse>::done(error);
+  return net::with_retries<net::Response>(options_.retry, c.deadline, [&]() -> Attempt {
+    if (c.download_fd >= 0) {
+      // A fresh sink per attempt: it truncates the file, so a retry starts clean.
+      auto sink = net::file_sink(c.download_fd);
+      if (!sink) return Attempt::done(sink.error().context("S3 " + c.what));
+      request.sink = std::move(*sink);
     }
-    HttpResponse& response = outcome.response;
+    net::Outcome outcome = net::default_client().perform(request);
+    if (outcome.aborted) return Attempt::done(outcome.aborted->context("S3 " + c.what));
+    if (!outcome.ok()) {
+      Error error = failed("S3 " + c.what + ": cannot reach " + scheme_ + "://" + host_ + ": " +
+                           outcome.message);
+      return Attempt::fail(error, outcome.transient());
+    }
+    net::Response& response = outcome.response;
     const long status = response.status;
     const std::string code = error_code(response);
     bool ok = status >= 200 && status < 300;
     if (ok && c.error_in_ok_body && response.body.find("<Error>") != std::string::npos) ok = false;
-    if (ok) return Attempt<HttpResponse>::done(std::move(response));
+    if (ok) return Attempt::done(std::move(response));
 
     std::string detail = describe_error_body(response);
     Error error = failed("S3 " + c.what + " at " + scheme_ + "://" + host_ + ": HTTP " +
                          std::to_string(status) + (detail.empty() ? "" : " " + detail));
-    if (retryable_status(status) || retryable_s3_code(code))
-      return Attempt<HttpResponse>::again(error);
+    if (outcome.transient() || retryable_s3_code(code)) {
+      return Attempt::again(error, response.retry_after());
+    }
     if (status == 404 || code == "NoSuchKey" || code == "NoSuchBucket") {
       error.kind = ErrorKind::NotFound;
     }
-    return Attempt<HttpResponse>::done(error);
-  };
-  return with_retries(options_.retry, attempt);
+    return Attempt::done(error);
+  });
 }
 
 Result<Ok> S3Client::get_object(const std::string& bucket, const std::string& key,
-                                const std::filesystem::path& destination) const {
+                                const std::filesystem::path& destination, Deadline deadline) const {
   auto fd = open_file(destination, O_WRONLY | O_CREAT | O_TRUNC);
   if (!fd) return fd.error();
   Call c{.method = "GET", .bucket = bucket, .key = key, .download_fd = fd->get()};
+  c.deadline = deadline;
   c.what = "GET " + s3_uri(bucket, key);
   auto response = call(c);
   if (!response) return response.error();
@@ -281,7 +266,7 @@ Result<Ok> S3Client::get_object(const std::string& bucket, const std::string& ke
 }
 
 Result<Ok> S3Client::put_object(const std::string& bucket, const std::string& key,
-                                const std::filesystem::path& source) const {
+                                const std::filesystem::path& source, Deadline deadline) const {
   auto fd = open_file(source, O_RDONLY);
   if (!fd) return fd.error();
   struct stat st {};
@@ -290,14 +275,15 @@ Result<Ok> S3Client::put_object(const std::string& bucket, const std::string& ke
   if (!S_ISREG(st.st_mode)) return failed(source.string() + " is not a regular file");
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (size > std::max(options_.part_size, kMinPartSize))
-    return put_multipart(bucket, key, fd->get(), size);
-  return put_single(bucket, key, fd->get(), size);
+    return put_multipart(bucket, key, fd->get(), size, deadline);
+  return put_single(bucket, key, fd->get(), size, deadline);
 }
 
 Result<Ok> S3Client::put_single(const std::string& bucket, const std::string& key, int fd,
-                                std::uint64_t size) const {
+                                std::uint64_t size, Deadline deadline) const {
   Call c{.method = "PUT", .bucket = bucket, .key = key};
-  c.upload = HttpRequest::FileRange{fd, 0, size};
+  c.upload = net::Body::from_file(fd, 0, size);
+  c.deadline = deadline;
   c.what = "PUT " + s3_uri(bucket, key);
   auto response = call(c);
   if (!response) return response.error();
@@ -305,7 +291,7 @@ Result<Ok> S3Client::put_single(const std::string& bucket, const std::string& ke
 }
 
 Result<Ok> S3Client::put_multipart(const std::string& bucket, const std::string& key, int fd,
-                                   std::uint64_t size) const {
+                                   std::uint64_t size, Deadline deadline) const {
   std::uint64_t part_size = std::max(options_.part_size, kMinPartSize);
   if ((size + part_size - 1) / part_size > kMaxParts) {
     part_size = ((size + kMaxParts - 1) / kMaxParts + kMiB - 1) / kMiB * kMiB;
@@ -314,6 +300,7 @@ Result<Ok> S3Client::put_multipart(const std::string& bucket, const std::string&
 
   Call create{.method = "POST", .bucket = bucket, .key = key, .query = "uploads="};
   create.what = "CreateMultipartUpload " + where;
+  create.deadline = deadline;
   auto created = call(create);
   if (!created) return created.error();
   auto ids = xml_values(created->body, "UploadId");
@@ -321,12 +308,13 @@ Result<Ok> S3Client::put_multipart(const std::string& bucket, const std::string&
     return failed("S3 CreateMultipartUpload " + where + ": the answer has no UploadId");
   }
   const std::string upload_id = ids.front();
-  const std::string encoded_id = aws_uri_encode(upload_id, false);
+  const std::string encoded_id = net::percent_encode(upload_id, false);
 
   // Abandoned uploads keep their parts (and cost storage) until aborted.
   auto abort_upload = [&]() {
     Call abort{.method = "DELETE", .bucket = bucket, .key = key, .query = "uploadId=" + encoded_id};
     abort.what = "AbortMultipartUpload " + where;
+    abort.deadline = deadline;
     (void)call(abort);
   };
 
@@ -335,14 +323,15 @@ Result<Ok> S3Client::put_multipart(const std::string& bucket, const std::string&
   for (std::uint64_t offset = 0; offset < size; offset += part_size, ++part_number) {
     Call part{.method = "PUT", .bucket = bucket, .key = key};
     part.query = "partNumber=" + std::to_string(part_number) + "&uploadId=" + encoded_id;
-    part.upload = HttpRequest::FileRange{fd, offset, std::min(part_size, size - offset)};
+    part.upload = net::Body::from_file(fd, offset, std::min(part_size, size - offset));
+    part.deadline = deadline;
     part.what = "UploadPart " + std::to_string(part_number) + " " + where;
     auto uploaded = call(part);
     if (!uploaded) {
       abort_upload();
       return uploaded.error();
     }
-    std::string etag = uploaded->header("etag");
+    const std::string etag = uploaded->header("etag").value_or("");
     if (etag.empty()) {
       abort_upload();
       return failed("S3 UploadPart " + std::to_string(part_number) + " " + where +
@@ -354,7 +343,8 @@ Result<Ok> S3Client::put_multipart(const std::string& bucket, const std::string&
   complete_xml += "</CompleteMultipartUpload>";
 
   Call complete{.method = "POST", .bucket = bucket, .key = key, .query = "uploadId=" + encoded_id};
-  complete.body = std::move(complete_xml);
+  complete.xml = std::move(complete_xml);
+  complete.deadline = deadline;
   complete.error_in_ok_body = true;
   complete.what = "CompleteMultipartUpload " + where;
   auto completed = call(complete);
@@ -366,18 +356,21 @@ Result<Ok> S3Client::put_multipart(const std::string& bucket, const std::string&
 }
 
 Result<std::vector<S3ObjectInfo>> S3Client::list_objects(const std::string& bucket,
-                                                         const std::string& prefix) const {
+                                                         const std::string& prefix,
+                                                         Deadline deadline) const {
   std::vector<S3ObjectInfo> objects;
   std::string token;
   for (;;) {
     Call list{.method = "GET", .bucket = bucket};
-    if (!token.empty()) list.query = "continuation-token=" + aws_uri_encode(token, false) + "&";
-    list.query += "list-type=2&prefix=" + aws_uri_encode(prefix, false);
+    if (!token.empty())
+      list.query = "continuation-token=" + net::percent_encode(token, false) + "&";
+    list.query += "list-type=2&prefix=" + net::percent_encode(prefix, false);
     list.what = "ListObjectsV2 " + s3_uri(bucket, prefix);
+    list.max_body_bytes = kMaxListingPage;
+    list.deadline = deadline;
     auto response = call(list);
     if (!response) return response.error();
     const std::string& xml = response->body;
-    if (response->body_truncated) return failed("S3 " + list.what + ": listing page too large");
     std::size_t pos = 0;
     while ((pos = xml.find("<Contents>", pos)) != std::string::npos) {
       std::size_t end = xml.find("</Contents>", pos);
@@ -387,7 +380,10 @@ Result<std::vector<S3ObjectInfo>> S3Client::list_objects(const std::string& buck
       auto sizes = xml_values(entry, "Size");
       if (!keys.empty()) {
         S3ObjectInfo info{keys.front(), 0};
-        if (!sizes.empty()) info.size = std::stoull(sizes.front());
+        if (!sizes.empty()) {
+          const std::string& text = sizes.front();
+          std::from_chars(text.data(), text.data() + text.size(), info.size);  // 0 if malformed
+        }
         objects.push_back(std::move(info));
       }
       pos = end;

@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "artifacts/http_transfer.hpp"
-#include "artifacts/retry.hpp"
+#include "common/deadline.hpp"
 #include "common/result.hpp"
+#include "net/http.hpp"
+#include "net/retry.hpp"
 
 namespace wwp::artifacts {
 
@@ -37,11 +38,11 @@ struct S3Endpoint {
 };
 
 struct S3ClientOptions {
-  RetryPolicy retry;
+  net::RetryPolicy retry;
   // Files larger than this go up in parts of this size (S3 needs parts of at least 5 MiB and at
   // most 10,000 of them; the size is raised as needed to stay within both).
   std::uint64_t part_size = 64ULL << 20;
-  TransferOptions transfer;
+  net::TransportOptions transfer;
 };
 
 struct S3ObjectInfo {
@@ -55,16 +56,19 @@ class S3Client {
 
   // Streams the object into `destination` (created or truncated). NotFound when the key or the
   // bucket does not exist.
+  // Every call takes the step's deadline; retries stop there.
   Result<Ok> get_object(const std::string& bucket, const std::string& key,
-                        const std::filesystem::path& destination) const;
+                        const std::filesystem::path& destination,
+                        Deadline deadline = kNoDeadline) const;
 
   // Streams `source` into the object; multipart above options.part_size.
   Result<Ok> put_object(const std::string& bucket, const std::string& key,
-                        const std::filesystem::path& source) const;
+                        const std::filesystem::path& source, Deadline deadline = kNoDeadline) const;
 
   // All objects whose key starts with `prefix` (following continuation tokens).
   Result<std::vector<S3ObjectInfo>> list_objects(const std::string& bucket,
-                                                 const std::string& prefix) const;
+                                                 const std::string& prefix,
+                                                 Deadline deadline = kNoDeadline) const;
 
   // The URL of an object (or of the bucket when `key` is empty), for messages and tests.
   std::string url(const std::string& bucket, const std::string& key,
@@ -74,11 +78,11 @@ class S3Client {
 
  private:
   struct Call;
-  Result<HttpResponse> call(const Call& call) const;
+  Result<net::Response> call(const Call& call) const;
   Result<Ok> put_single(const std::string& bucket, const std::string& key, int fd,
-                        std::uint64_t size) const;
+                        std::uint64_t size, Deadline deadline) const;
   Result<Ok> put_multipart(const std::string& bucket, const std::string& key, int fd,
-                           std::uint64_t size) const;
+                           std::uint64_t size, Deadline deadline) const;
 
   S3Endpoint endpoint_;
   S3Credentials credentials_;
@@ -86,10 +90,6 @@ class S3Client {
   std::string scheme_;
   std::string host_;
 };
-
-// AWS's URI encoding: everything except A-Z a-z 0-9 - _ . ~ is %XX-escaped (upper-case hex);
-// '/' is kept when `keep_slash` (object keys in paths) and escaped in query values.
-std::string aws_uri_encode(std::string_view text, bool keep_slash);
 
 // Values of every <tag>...</tag> element in an S3 XML document, entities decoded. S3's documents
 // are flat and small enough that a full XML parser buys nothing.

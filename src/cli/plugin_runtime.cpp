@@ -4,6 +4,8 @@
 
 #include "artifacts/factory.hpp"
 #include "common/units.hpp"
+#include "executor/http_transport.hpp"
+#include "oci/module_source.hpp"
 
 namespace wwp::cli {
 
@@ -23,32 +25,19 @@ Result<std::uint64_t> quantity_flag(const std::string& flag, const std::string& 
 
 namespace {
 
-// Lets the resolver fetch OCI modules without depending on the registry client.
-class OciFetcherAdapter : public modules::OciFetcher {
- public:
-  explicit OciFetcherAdapter(modules::OciSettings settings) : source_(std::move(settings)) {}
-  Result<modules::FetchedFile> fetch(const std::string& reference,
-                                     model::PullPolicy policy) override {
-    auto fetched = source_.fetch(reference, policy);
-    if (!fetched) return fetched.error();
-    return modules::FetchedFile{fetched->digest, fetched->file, fetched->lease};
-  }
-
- private:
-  modules::OciModuleSource source_;
-};
-
 fs::path cache_dir_of(const PluginConfig& config) {
   return config.fs_cache_dir.empty() ? default_cache_dir() : fs::path(config.fs_cache_dir);
 }
 
 }  // namespace
 
-modules::OciSettings oci_settings(const PluginConfig& config) {
-  modules::OciSettings settings;
+oci::OciSettings oci_settings(const PluginConfig& config) {
+  oci::OciSettings settings;
   settings.cache_dir = cache_dir_of(config);
   settings.insecure_registries = config.insecure_oci_registries;
-  if (!config.docker_config.empty()) settings.docker_config = config.docker_config;
+  settings.docker_config = config.docker_config.empty()
+                               ? oci::docker_config_from_environment()
+                               : std::optional<fs::path>(config.docker_config);
   if (!config.registry_username.empty()) settings.username = config.registry_username;
   if (!config.registry_password.empty()) settings.password = config.registry_password;
   if (!config.registry_ca_file.empty()) settings.ca_file = config.registry_ca_file;
@@ -112,6 +101,7 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   auto deny = executor::AddressDenyList::parse(config.http_deny_cidrs);
   if (!deny) return deny.error();
   exec.http.deny = std::move(*deny);
+  exec.http_transport = executor::make_http_transport(net::default_client());
 
   sandbox::EngineSettings engine_settings;
   engine_settings.pooling_allocator = config.pooling_allocator;
@@ -125,10 +115,10 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   if (!engine) return engine.error();
   rt->engine_ = std::move(*engine);
 
-  rt->blobs_ = std::make_unique<modules::BlobStore>(cache_dir / "blobs");
+  rt->blobs_ = std::make_unique<store::BlobStore>(cache_dir / "blobs");
   rt->paths_ = std::make_unique<modules::PathSource>(config.module_dir);
   rt->urls_ = std::make_unique<modules::UrlSource>(*rt->blobs_, modules::UrlSettings{});
-  rt->oci_ = std::make_unique<OciFetcherAdapter>(oci_settings(config));
+  rt->oci_ = std::make_unique<oci::OciModuleSource>(oci_settings(config));
   rt->compiled_ =
       std::make_unique<modules::CompiledCache>(*rt->engine_, cache_dir / "compiled", *memory_cache);
   rt->resolver_ = std::make_unique<modules::ModuleResolver>(*rt->paths_, *rt->urls_, rt->oci_.get(),

@@ -8,10 +8,11 @@
 #include "cli/plugin_config.hpp"
 #include "common/result.hpp"
 #include "executor/executor.hpp"
-#include "modules/blob_store.hpp"
 #include "modules/compiled_cache.hpp"
 #include "modules/module_resolver.hpp"
-#include "modules/oci_source.hpp"
+#include "modules/path_source.hpp"
+#include "modules/url_source.hpp"
+#include "oci/settings.hpp"
 #include "sandbox/engine.hpp"
 
 namespace wwp::cli {
@@ -36,18 +37,19 @@ class PluginRuntime {
   PluginRuntime() = default;
 
   std::unique_ptr<sandbox::Engine> engine_;
-  std::unique_ptr<modules::BlobStore> blobs_;
+  std::unique_ptr<store::BlobStore> blobs_;
   std::unique_ptr<modules::PathSource> paths_;
   std::unique_ptr<modules::UrlSource> urls_;
-  std::unique_ptr<modules::OciFetcher> oci_;
+  std::unique_ptr<modules::ModuleSource> oci_;
   std::unique_ptr<modules::CompiledCache> compiled_;
   std::unique_ptr<modules::ModuleResolver> resolver_;
   std::unique_ptr<artifacts::ArtifactService> artifacts_;
   std::unique_ptr<executor::Executor> executor_;
 };
 
-// The OCI settings the configuration describes (cache, registries, credentials).
-modules::OciSettings oci_settings(const PluginConfig& config);
+// The OCI settings the configuration describes (cache, registries, credentials; without a docker
+// config flag, $DOCKER_CONFIG/config.json when it exists).
+oci::OciSettings oci_settings(const PluginConfig& config);
 
 // Duration and quantity flags, parsed with errors that name the flag.
 Result<std::chrono::milliseconds> duration_flag(const std::string& flag, const std::string& value);

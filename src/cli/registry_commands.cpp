@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/oci_commands.hpp"
 #include "cli/plugin_runtime.hpp"
-#include "oci/commands.hpp"
 
 namespace wwp::cli {
 
@@ -24,17 +24,17 @@ int print(const Result<nlohmann::json>& result) {
 int push_module(const PluginConfig& config, const RegistryOptions& options) {
   oci::PushOptions push;
   if (!options.source.empty()) push.source = options.source;
-  return print(oci::push_command(oci_settings(config), options.file, options.reference, push));
+  return print(push_command(oci_settings(config), options.file, options.reference, push));
 }
 
 int pull_module(const PluginConfig& config, const RegistryOptions& options) {
   std::optional<std::filesystem::path> output;
   if (!options.file.empty()) output = options.file;
-  return print(oci::pull_command(oci_settings(config), options.reference, output));
+  return print(pull_command(oci_settings(config), options.reference, output));
 }
 
 int inspect_module(const PluginConfig& config, const RegistryOptions& options) {
-  return print(oci::inspect_command(oci_settings(config), options.reference));
+  return print(inspect_command(oci_settings(config), options.reference));
 }
 
 }  // namespace wwp::cli

@@ -82,6 +82,9 @@ class [[nodiscard]] Result {
 
 }  // namespace wwp
 
+#define WWP_CONCAT_INNER_(a, b) a##b
+#define WWP_CONCAT_(a, b) WWP_CONCAT_INNER_(a, b)
+
 // Propagates an error from an expression returning Result<...>; for statements only.
 #define WWP_TRY(expr)                 \
   do {                                \
@@ -90,3 +93,13 @@ class [[nodiscard]] Result {
       return wwp_try_result_.error(); \
     }                                 \
   } while (false)
+
+// Evaluates `expr` (a Result<T>), returns its error from the enclosing function, or else moves
+// the value into `decl`:  WWP_TRY_ASSIGN(auto bytes, read_file(path));
+// `decl` is declared in the enclosing scope, so this is a statement, not an expression.
+#define WWP_TRY_ASSIGN(decl, ...) \
+  WWP_TRY_ASSIGN_IMPL_(WWP_CONCAT_(wwp_try_, __LINE__), decl, __VA_ARGS__)
+#define WWP_TRY_ASSIGN_IMPL_(tmp, decl, ...) \
+  auto tmp = (__VA_ARGS__);                  \
+  if (!tmp) return tmp.error();              \
+  decl = std::move(*tmp)

@@ -1,9 +1,8 @@
 #include "model/template.hpp"
 
-#include <openssl/evp.h>
-
 #include <set>
 
+#include "common/digest.hpp"
 #include "common/units.hpp"
 
 namespace wwp::model {
@@ -242,19 +241,6 @@ Result<WasmSpec> parse_wasm_spec(const Json& wasm, std::string_view path) {
   return spec;
 }
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
-
 }  // namespace
 
 Result<Template> parse_template(const Json& json, std::string_view path) {
@@ -328,7 +314,7 @@ Result<ExecuteRequest> parse_execute_request(const Json& body) {
   auto parsed = parse_template(**tmpl, "template");
   if (!parsed) return parsed.error();
   request.tmpl = std::move(*parsed);
-  request.step_key = request.workflow.uid + "/" + sha256_hex((*tmpl)->dump());
+  request.step_key = request.workflow.uid + "/" + sha256_of((*tmpl)->dump()).hex;
   return request;
 }
 

@@ -19,8 +19,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/digest.hpp"
 #include "common/result.hpp"
-#include "modules/blob_store.hpp"
 #include "modules/precompiled_seal.hpp"
 #include "sandbox/compiled_module.hpp"
 #include "sandbox/engine.hpp"

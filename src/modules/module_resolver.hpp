@@ -1,46 +1,35 @@
-// Turns a template's ModuleRef into a compiled module: path, url or OCI source, then the
-// compiled-module cache.
+// Turns a template's ModuleRef into a compiled module: the path, url or OCI source fetches the
+// bytes, then the compiled-module cache compiles them (or finds them compiled).
 #pragma once
 
-#include <filesystem>
-#include <memory>
-
+#include "common/digest.hpp"
 #include "common/result.hpp"
 #include "model/template.hpp"
-#include "modules/blob_store.hpp"
 #include "modules/compiled_cache.hpp"
-#include "modules/path_source.hpp"
-#include "modules/url_source.hpp"
+#include "modules/module_source.hpp"
 #include "sandbox/compiled_module.hpp"
 
 namespace wwp::modules {
-
-class OciModuleSource;
 
 struct ResolvedModule {
   Digest digest;
   sandbox::CompiledModule compiled;
 };
 
-// Where OCI references are resolved; implemented by OciModuleSource.
-class OciFetcher {
- public:
-  virtual ~OciFetcher() = default;
-  virtual Result<FetchedFile> fetch(const std::string& reference, model::PullPolicy policy) = 0;
-};
-
 class ModuleResolver {
  public:
-  ModuleResolver(PathSource& paths, UrlSource& urls, OciFetcher* oci, CompiledCache& cache);
+  // `oci` may be null: OCI references then fail saying OCI modules are not enabled.
+  ModuleResolver(ModuleSource& paths, ModuleSource& urls, ModuleSource* oci, CompiledCache& cache);
 
-  Result<ResolvedModule> resolve(const model::ModuleRef& ref);
+  // `deadline` bounds fetching (a step's one deadline spans all its phases).
+  Result<ResolvedModule> resolve(const model::ModuleRef& ref, Deadline deadline = kNoDeadline);
 
  private:
-  Result<FetchedFile> fetch(const model::ModuleRef& ref);
+  Result<FetchedModule> fetch(const model::ModuleRef& ref, Deadline deadline);
 
-  PathSource& paths_;
-  UrlSource& urls_;
-  OciFetcher* oci_;
+  ModuleSource& paths_;
+  ModuleSource& urls_;
+  ModuleSource* oci_;
   CompiledCache& cache_;
 };
 

@@ -13,7 +13,16 @@ PathSource::PathSource(fs::path module_dir) : module_dir_(std::move(module_dir))
   if (!module_dir_.empty()) canonical_root_ = fs::canonical(module_dir_, ec);
 }
 
-Result<FetchedFile> PathSource::fetch(const std::string& relative) {
+Result<FetchedModule> PathSource::fetch(const model::ModuleRef& ref, Deadline /*local disk*/) {
+  WWP_TRY_ASSIGN(FetchedModule fetched, fetch(ref.location));
+  if (ref.sha256 && fetched.digest.hex != *ref.sha256) {
+    return failed("module " + ref.location + ": digest mismatch: expected sha256:" + *ref.sha256 +
+                  ", got " + fetched.digest.str());
+  }
+  return fetched;
+}
+
+Result<FetchedModule> PathSource::fetch(const std::string& relative) {
   if (module_dir_.empty()) {
     return failed("module path " + relative + ": the plugin has no --module-dir configured");
   }
@@ -49,7 +58,7 @@ Result<FetchedFile> PathSource::fetch(const std::string& relative) {
   }
   auto bytes = read_file(candidate);
   if (!bytes) return bytes.error().context("module " + relative);
-  FetchedFile fetched{sha256_of(*bytes), candidate};
+  FetchedModule fetched{sha256_of(*bytes), candidate, nullptr, candidate.string()};
   std::lock_guard lock(mutex_);
   known_[candidate.string()] = {stamp, fetched};
   return fetched;

@@ -2,31 +2,26 @@
 #pragma once
 
 #include <filesystem>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "common/result.hpp"
-#include "modules/blob_store.hpp"
+#include "modules/module_source.hpp"
 
 namespace wwp::modules {
 
-struct FetchedFile {
-  Digest digest;
-  std::filesystem::path file;
-  // Keeps the blob from being evicted from a shared cache until the module is compiled.
-  std::shared_ptr<const void> lease;
-};
-
-class PathSource {
+class PathSource : public ModuleSource {
  public:
   explicit PathSource(std::filesystem::path module_dir);
+
+  // The file, checked against ref.sha256 when the template gives one.
+  Result<FetchedModule> fetch(const model::ModuleRef& ref, Deadline deadline) override;
 
   // Resolves `relative` inside the module directory (symlinks included) and returns the file with
   // its digest. The digest is remembered per (inode, size, mtime), so a hot module is not hashed
   // again on every step.
-  Result<FetchedFile> fetch(const std::string& relative);
+  Result<FetchedModule> fetch(const std::string& relative);
 
  private:
   struct Stamp {
@@ -38,7 +33,7 @@ class PathSource {
   std::filesystem::path module_dir_;
   std::filesystem::path canonical_root_;  // resolved once; empty if the directory is missing
   std::mutex mutex_;
-  std::unordered_map<std::string, std::pair<Stamp, FetchedFile>> known_;
+  std::unordered_map<std::string, std::pair<Stamp, FetchedModule>> known_;
 };
 
 }  // namespace wwp::modules

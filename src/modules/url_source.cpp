@@ -1,121 +1,78 @@
 #include "modules/url_source.hpp"
 
-#include <curl/curl.h>
-
-#include <cstdio>
-#include <memory>
-#include <thread>
+#include <algorithm>
 
 #include "common/units.hpp"
+#include "net/url.hpp"
 
 namespace wwp::modules {
 
-namespace fs = std::filesystem;
-
 namespace {
 
-struct CurlDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-
-struct DownloadState {
-  std::FILE* out = nullptr;
-  std::uint64_t written = 0;
-  std::uint64_t limit = 0;
-  bool too_large = false;
-};
-
-std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto& state = *static_cast<DownloadState*>(user);
-  const std::size_t bytes = size * count;
-  if (state.written + bytes > state.limit) {
-    state.too_large = true;
-    return 0;  // aborts the transfer
-  }
-  state.written += bytes;
-  return std::fwrite(data, 1, bytes, state.out);
-}
+// How long to wait for another thread or process downloading the same digest.
+constexpr auto kFetchLockWait = std::chrono::minutes(5);
 
 }  // namespace
 
-UrlSource::UrlSource(BlobStore& store, UrlSettings settings) : store_(store), settings_(settings) {}
+UrlSource::UrlSource(store::BlobStore& store, UrlSettings settings, net::Client& client)
+    : store_(store), settings_(std::move(settings)), client_(client) {}
 
-Result<Ok> UrlSource::download(const std::string& url, const fs::path& into) {
-  std::unique_ptr<std::FILE, FileCloser> out(std::fopen(into.c_str(), "wb"));
-  if (!out) return failed("cannot create " + into.string());
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return transient("cannot initialise libcurl");
-  DownloadState state{out.get(), 0, settings_.max_bytes};
-  char error[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.timeout.count()));
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, write_body);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  const CURLcode code = curl_easy_perform(curl.get());
-  long status = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-  if (state.too_large) {
-    return limit_exceeded("module is larger than the limit of " +
-                          format_quantity(settings_.max_bytes));
-  }
-  if (code != CURLE_OK) {
-    return transient(std::string("download failed: ") +
-                     (error[0] ? error : curl_easy_strerror(code)));
-  }
-  if (status == 404 || status == 410)
-    return not_found("module " + url + " not found (HTTP " + std::to_string(status) + ")");
-  if (status == 429 || status >= 500)
-    return transient("download failed: HTTP " + std::to_string(status));
-  if (status >= 400) return failed("download failed: HTTP " + std::to_string(status));
-  if (std::fflush(out.get()) != 0) return failed("cannot write " + into.string());
-  return Ok{};
+Result<FetchedModule> UrlSource::fetch(const model::ModuleRef& ref, Deadline deadline) {
+  if (!ref.sha256) return invalid("module " + ref.location + ": url needs sha256");
+  return fetch(ref.location, Digest{*ref.sha256}, deadline);
 }
 
-Result<FetchedFile> UrlSource::fetch(const std::string& url, const Digest& expected) {
-  if (store_.contains(expected)) return FetchedFile{expected, store_.path_of(expected)};
-  std::error_code ec;
-  fs::create_directories(store_.root() / "sha256", ec);
-  const fs::path temp = store_.temp_path();
-  Result<Ok> downloaded = Ok{};
-  for (int attempt = 0; attempt < settings_.attempts; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
-    downloaded = download(url, temp);
-    if (downloaded || !downloaded.error().transient()) break;
+net::Attempt<Ok> UrlSource::download(const std::string& url, const Digest& expected,
+                                     Deadline deadline) {
+  using Attempt = net::Attempt<Ok>;
+  auto writer = store_.writer();
+  if (!writer) return Attempt::done(writer.error());
+  net::Request request;
+  request.url = url;
+  request.max_redirects = settings_.max_redirects;
+  request.deadline = std::min(deadline, deadline_in(settings_.timeout));
+  request.transport = settings_.transport;
+  const std::uint64_t limit = settings_.max_bytes;
+  request.sink = [&](std::string_view chunk) -> Result<Ok> {
+    if (writer->size() + chunk.size() > limit)
+      return limit_exceeded("module is larger than the limit of " + format_quantity(limit));
+    return writer->write(chunk);
+  };
+  const net::Outcome outcome = client_.perform(request);
+  if (outcome.aborted) return Attempt::done(*outcome.aborted);
+  if (!outcome.ok()) {
+    Error error = failed("download failed: " + outcome.message);
+    return Attempt::fail(error, outcome.transient());
   }
-  if (!downloaded) {
-    fs::remove(temp, ec);
-    return downloaded.error().context("module " + url);
+  const long status = outcome.response.status;
+  if (status == 404 || status == 410)
+    return Attempt::done(not_found("not found (HTTP " + std::to_string(status) + ")"));
+  if (status < 200 || status >= 300) {
+    Error error = failed("download failed: HTTP " + std::to_string(status));
+    return Attempt::fail(error, outcome.transient(), outcome.response.retry_after());
   }
-  auto bytes_digest = [&]() -> Result<Digest> {
-    std::FILE* in = std::fopen(temp.c_str(), "rb");
-    if (!in) return failed("cannot reopen the download");
-    std::string bytes;
-    char buffer[1 << 16];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, in)) > 0) bytes.append(buffer, n);
-    std::fclose(in);
-    return sha256_of(bytes);
-  }();
-  if (!bytes_digest) {
-    fs::remove(temp, ec);
-    return bytes_digest.error();
-  }
-  if (*bytes_digest != expected) {
-    fs::remove(temp, ec);
-    return failed("module " + url + ": digest mismatch: expected " + expected.str() + ", got " +
-                  bytes_digest->str());
-  }
-  auto committed = store_.commit(temp, expected);
-  if (!committed) return committed.error();
-  return FetchedFile{expected, store_.path_of(expected)};
+  auto committed = writer->commit(expected);
+  if (!committed) return Attempt::done(committed.error());
+  return Attempt::done(Ok{});
+}
+
+Result<FetchedModule> UrlSource::fetch(const std::string& url, const Digest& expected,
+                                       Deadline deadline) {
+  const std::string where = "module " + net::without_query(url);
+  // Lease before looking: a blob present while leased stays present until the lease ends.
+  auto lease = store_.lease(expected);
+  if (!lease) return lease.error().context(where);
+  FetchedModule fetched{expected, store_.path_of(expected), *lease, url};
+  if (store_.contains(expected)) return fetched;
+
+  auto fetch_lock = store_.lock_for_fetch(expected, kFetchLockWait);
+  if (!fetch_lock) return fetch_lock.error().context(where);
+  if (store_.contains(expected)) return fetched;  // downloaded by someone else meanwhile
+
+  auto downloaded = net::with_retries<Ok>(settings_.retry, deadline,
+                                          [&] { return download(url, expected, deadline); });
+  if (!downloaded) return downloaded.error().context(where);
+  return fetched;
 }
 
 }  // namespace wwp::modules

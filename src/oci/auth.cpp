@@ -3,45 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 #include <nlohmann/json.hpp>
 
-#include "oci/base64.hpp"
+#include "common/base64.hpp"
+#include "net/retry.hpp"
+#include "net/url.hpp"
 #include "oci/www_authenticate.hpp"
 
 namespace wwp::oci {
 
 using Json = nlohmann::json;
-
-std::string url_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string url_host(std::string_view url) {
-  if (url.starts_with("https://"))
-    url.remove_prefix(8);
-  else if (url.starts_with("http://"))
-    url.remove_prefix(7);
-  else
-    return {};
-  url = url.substr(0, url.find_first_of("/?#"));
-  if (const auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
-  std::string host(url);
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return host;
-}
 
 namespace {
 
@@ -54,7 +25,7 @@ std::string basic_header(const Credentials& credentials) {
 
 }  // namespace
 
-Authenticator::Authenticator(HttpClient& http, AuthOptions options)
+Authenticator::Authenticator(net::Client& http, AuthOptions options)
     : http_(http), options_(std::move(options)) {}
 
 std::optional<std::string> Authenticator::cached(const std::string& registry,
@@ -71,8 +42,7 @@ std::optional<std::string> Authenticator::cached(const std::string& registry,
 }
 
 Result<std::string> Authenticator::respond(const std::string& registry, const std::string& scope,
-                                           const HttpResponse& unauthorized,
-                                           const Deadline& deadline) {
+                                           const net::Response& unauthorized, Deadline deadline) {
   const auto header = unauthorized.header("www-authenticate");
   if (!header) {
     return failed("registry " + registry + " answered 401 without a WWW-Authenticate challenge");
@@ -102,13 +72,13 @@ Result<std::string> Authenticator::respond(const std::string& registry, const st
 Result<std::string> Authenticator::fetch_token(const std::string& registry,
                                                const std::string& scope,
                                                const std::map<std::string, std::string>& params,
-                                               const Deadline& deadline) {
+                                               Deadline deadline) {
   auto param = [&](const char* name) -> std::string {
     auto it = params.find(name);
     return it == params.end() ? std::string() : it->second;
   };
   const std::string realm = param("realm");
-  const std::string realm_host = url_host(realm);
+  const std::string realm_host = net::url_host(realm);
   if (realm_host.empty()) {
     return failed("registry " + registry + " sent a Bearer challenge without a usable realm");
   }
@@ -127,38 +97,39 @@ Result<std::string> Authenticator::fetch_token(const std::string& registry,
   const std::string service = param("service");
   const auto credentials = options_.credentials.find(registry);
 
-  HttpRequest request;
-  request.allow_plain_http = plain;
-  request.ca_file = options_.ca_file;
-  request.max_buffered_body = 1u << 20;
-  request.timeout = std::clamp(deadline.remaining(), std::chrono::milliseconds(1000),
-                               std::chrono::milliseconds(30000));
+  net::Request request;
+  request.https_only = !plain;
+  request.transport = options_.transport;
+  request.max_body_bytes = 1u << 20;
+  request.max_redirects = 10;
+  request.deadline = std::min(
+      deadline, deadline_in(std::clamp(remaining(deadline), std::chrono::milliseconds(1000),
+                                       std::chrono::milliseconds(30000))));
   request.headers.push_back("User-Agent: " + options_.user_agent);
   if (credentials && !credentials->identity_token.empty()) {
     // OAuth2 refresh-token grant (what `docker login` stores as identitytoken).
     request.method = "POST";
     request.url = realm;
     request.headers.push_back("Content-Type: application/x-www-form-urlencoded");
-    request.body =
-        "grant_type=refresh_token&client_id=wasm-workflows-plugin&service=" + url_encode(service) +
-        "&scope=" + url_encode(wanted_scope) +
-        "&refresh_token=" + url_encode(credentials->identity_token);
+    request.body = net::Body::from_string(
+        "grant_type=refresh_token&client_id=wasm-workflows-plugin&service=" +
+        net::percent_encode(service) + "&scope=" + net::percent_encode(wanted_scope) +
+        "&refresh_token=" + net::percent_encode(credentials->identity_token));
   } else {
     request.url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
-    request.url += "service=" + url_encode(service);
-    if (!wanted_scope.empty()) request.url += "&scope=" + url_encode(wanted_scope);
+    request.url += "service=" + net::percent_encode(service);
+    if (!wanted_scope.empty()) request.url += "&scope=" + net::percent_encode(wanted_scope);
     if (credentials && !credentials->username.empty()) {
       request.headers.push_back("Authorization: " + basic_header(*credentials));
     }
   }
   const bool with_credentials = credentials.has_value();
 
-  HttpResult result = http_.perform(request);
+  const net::Outcome result = http_.perform(request);
   if (!result.ok()) {
     const std::string message = "token service " + realm_host + " for registry " + registry +
                                 " unreachable: " + result.message;
-    if (result.transport == TransportError::Tls) return failed(message);
-    return transient(message);
+    return result.transient() ? transient(message) : failed(message);
   }
   const long status = result.response.status;
   if (status == 401 || status == 403) {
@@ -166,7 +137,7 @@ Result<std::string> Authenticator::fetch_token(const std::string& registry,
                       ? "registry " + registry + " rejected the configured credentials"
                       : "registry " + registry + " denies anonymous access; configure credentials");
   }
-  if (status == 429 || status >= 500) {
+  if (net::transient_status(status)) {
     return transient("token service " + realm_host + " for registry " + registry +
                      " answered HTTP " + std::to_string(status));
   }

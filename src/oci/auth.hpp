@@ -12,16 +12,16 @@
 #include <optional>
 #include <string>
 
+#include "common/deadline.hpp"
 #include "common/result.hpp"
+#include "net/http.hpp"
 #include "oci/docker_config.hpp"
-#include "oci/http.hpp"
-#include "oci/retry.hpp"
 
 namespace wwp::oci {
 
 struct AuthOptions {
   CredentialStore credentials;
-  std::optional<std::filesystem::path> ca_file;
+  net::TransportOptions transport;  // TLS (CA file), proxy, timeouts
   std::string user_agent;
   // Whether this host[:port] (a token realm, or the registry itself) was opted into plain HTTP.
   std::function<bool(std::string_view host)> plain_http_allowed;
@@ -29,7 +29,7 @@ struct AuthOptions {
 
 class Authenticator {
  public:
-  Authenticator(HttpClient& http, AuthOptions options);
+  Authenticator(net::Client& http, AuthOptions options);
 
   // The Authorization header value to send without waiting for a challenge, when one is known.
   std::optional<std::string> cached(const std::string& registry, const std::string& scope);
@@ -37,7 +37,7 @@ class Authenticator {
   // Answers a 401 from `registry` for a request needing `scope` ("repository:a/b:pull"); returns
   // the Authorization header value to retry with. Errors never contain credentials or tokens.
   Result<std::string> respond(const std::string& registry, const std::string& scope,
-                              const HttpResponse& unauthorized, const Deadline& deadline);
+                              const net::Response& unauthorized, Deadline deadline);
 
  private:
   struct Entry {
@@ -46,18 +46,13 @@ class Authenticator {
   };
   Result<std::string> fetch_token(const std::string& registry, const std::string& scope,
                                   const std::map<std::string, std::string>& challenge,
-                                  const Deadline& deadline);
+                                  Deadline deadline);
 
-  HttpClient& http_;
+  net::Client& http_;
   AuthOptions options_;
   std::mutex mutex_;
   std::map<std::string, Entry> tokens_;       // registry + " " + scope
   std::map<std::string, std::string> basic_;  // registries known to want Basic
 };
-
-// Percent-encoding for query parameters.
-std::string url_encode(std::string_view text);
-// Host[:port] of an http(s) URL, lowercased; empty when the URL is not http(s).
-std::string url_host(std::string_view url);
 
 }  // namespace wwp::oci

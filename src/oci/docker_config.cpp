@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "oci/base64.hpp"
+#include "common/base64.hpp"
 #include "oci/reference.hpp"
 
 namespace wwp::oci {

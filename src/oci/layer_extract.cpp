@@ -6,14 +6,13 @@
 #include <memory>
 #include <vector>
 
+#include "common/unique_handle.hpp"
+
 namespace wwp::oci {
 
 namespace {
 
-struct ArchiveReadDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchiveReader = std::unique_ptr<archive, ArchiveReadDeleter>;
+using ArchiveReader = UniqueHandle<archive, archive_read_free>;
 
 std::string archive_error(archive* a) {
   const char* message = archive_error_string(a);
@@ -30,7 +29,7 @@ bool is_whiteout(std::string_view path) {
 
 Result<std::optional<ExtractedModule>> extract_wasm(const std::filesystem::path& layer_file,
                                                     LayerFormat format,
-                                                    const modules::BlobStore& store,
+                                                    const store::BlobStore& store,
                                                     std::uint64_t max_bytes) {
   ArchiveReader reader(archive_read_new());
   if (!reader) return failed("cannot initialise libarchive");
@@ -54,7 +53,7 @@ Result<std::optional<ExtractedModule>> extract_wasm(const std::filesystem::path&
   }
 
   std::optional<ExtractedModule> found;
-  std::optional<modules::BlobStore::Writer> writer;
+  std::optional<store::BlobStore::Writer> writer;
   std::vector<std::string> names;
   std::vector<char> buffer(1 << 16);
   for (;;) {
@@ -94,9 +93,7 @@ Result<std::optional<ExtractedModule>> extract_wasm(const std::filesystem::path&
     return failed("layer holds several .wasm files (" + list + "); expected exactly one");
   }
   if (!found) return std::optional<ExtractedModule>();
-  auto digest = writer->commit();
-  if (!digest) return digest.error();
-  found->digest = std::move(*digest);
+  WWP_TRY_ASSIGN(found->digest, writer->commit());
   return found;
 }
 

@@ -7,14 +7,15 @@
 #include <optional>
 #include <string>
 
+#include "common/digest.hpp"
 #include "common/result.hpp"
-#include "modules/blob_store.hpp"
 #include "oci/manifest.hpp"
+#include "store/blob_store.hpp"
 
 namespace wwp::oci {
 
 struct ExtractedModule {
-  modules::Digest digest;  // of the .wasm bytes, as stored in the blob store
+  Digest digest;  // of the .wasm bytes, as stored in the blob store
   std::string path_in_layer;
   std::uint64_t size = 0;
 };
@@ -24,7 +25,7 @@ struct ExtractedModule {
 // corrupt, or when the module exceeds `max_bytes`.
 Result<std::optional<ExtractedModule>> extract_wasm(const std::filesystem::path& layer_file,
                                                     LayerFormat format,
-                                                    const modules::BlobStore& store,
+                                                    const store::BlobStore& store,
                                                     std::uint64_t max_bytes);
 
 }  // namespace wwp::oci

@@ -43,15 +43,13 @@ Result<std::string> string_field(const Json& object, const char* key, const std:
 Result<Descriptor> parse_descriptor(const Json& json, const std::string& where) {
   if (!json.is_object()) return malformed(where + " is not an object");
   Descriptor descriptor;
-  auto media_type = string_field(json, "mediaType", where, true);
-  if (!media_type) return media_type.error();
-  descriptor.media_type = std::move(*media_type);
+  WWP_TRY_ASSIGN(descriptor.media_type, string_field(json, "mediaType", where, true));
   auto digest_text = string_field(json, "digest", where, true);
   if (!digest_text) return digest_text.error();
   if (!digest_text->starts_with("sha256:")) {
     return malformed(where + ".digest \"" + *digest_text + "\" is not a sha256 digest");
   }
-  auto digest = modules::parse_digest(*digest_text);
+  auto digest = parse_digest(*digest_text);
   if (!digest) return malformed(where + ".digest \"" + *digest_text + "\" is not a sha256 digest");
   descriptor.digest = std::move(*digest);
   auto size = json.find("size");
@@ -73,9 +71,7 @@ Result<Descriptor> parse_descriptor(const Json& json, const std::string& where) 
     p.variant = std::move(*variant);
     descriptor.platform = std::move(p);
   }
-  auto annotations = parse_annotations(json, where);
-  if (!annotations) return annotations.error();
-  descriptor.annotations = std::move(*annotations);
+  WWP_TRY_ASSIGN(descriptor.annotations, parse_annotations(json, where));
   auto artifact_type = string_field(json, "artifactType", where, false);
   if (!artifact_type) return artifact_type.error();
   if (!artifact_type->empty()) descriptor.artifact_type = std::move(*artifact_type);
@@ -169,9 +165,7 @@ Result<Manifest> parse_manifest(std::string_view bytes, std::string_view content
   if (is_index_type(media_type)) {
     ImageIndex index;
     index.media_type = media_type;
-    auto manifests = parse_descriptor_list(json, "manifests");
-    if (!manifests) return manifests.error();
-    index.manifests = std::move(*manifests);
+    WWP_TRY_ASSIGN(index.manifests, parse_descriptor_list(json, "manifests"));
     return Manifest(std::move(index));
   }
 
@@ -179,15 +173,9 @@ Result<Manifest> parse_manifest(std::string_view bytes, std::string_view content
   manifest.media_type = media_type;
   auto config = json.find("config");
   if (config == json.end()) return malformed("config is missing");
-  auto config_descriptor = parse_descriptor(*config, "config");
-  if (!config_descriptor) return config_descriptor.error();
-  manifest.config = std::move(*config_descriptor);
-  auto layers = parse_descriptor_list(json, "layers");
-  if (!layers) return layers.error();
-  manifest.layers = std::move(*layers);
-  auto annotations = parse_annotations(json, "manifest");
-  if (!annotations) return annotations.error();
-  manifest.annotations = std::move(*annotations);
+  WWP_TRY_ASSIGN(manifest.config, parse_descriptor(*config, "config"));
+  WWP_TRY_ASSIGN(manifest.layers, parse_descriptor_list(json, "layers"));
+  WWP_TRY_ASSIGN(manifest.annotations, parse_annotations(json, "manifest"));
   auto artifact_type = string_field(json, "artifactType", "manifest", false);
   if (!artifact_type) return artifact_type.error();
   if (!artifact_type->empty()) manifest.artifact_type = std::move(*artifact_type);

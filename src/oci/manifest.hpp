@@ -10,8 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/digest.hpp"
 #include "common/result.hpp"
-#include "modules/blob_store.hpp"
 
 namespace wwp::oci {
 
@@ -25,7 +25,7 @@ struct Platform {
 
 struct Descriptor {
   std::string media_type;
-  modules::Digest digest;
+  Digest digest;
   std::uint64_t size = 0;
   std::optional<Platform> platform;
   std::map<std::string, std::string> annotations;

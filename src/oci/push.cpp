@@ -20,7 +20,7 @@ std::string rfc3339_now() {
 
 Artifact build_artifact(std::string_view module_bytes, const PushOptions& options) {
   Artifact artifact;
-  artifact.layer_digest = modules::sha256_of(module_bytes);
+  artifact.layer_digest = sha256_of(module_bytes);
   const std::string created = options.created.value_or(rfc3339_now());
 
   // The shape of the CNCF TAG Runtime "Wasm OCI artifact" config.
@@ -31,7 +31,7 @@ Artifact build_artifact(std::string_view module_bytes, const PushOptions& option
       {"layerDigests", Json::array({artifact.layer_digest.str()})},
   };
   artifact.config = config.dump();
-  artifact.config_digest = modules::sha256_of(artifact.config);
+  artifact.config_digest = sha256_of(artifact.config);
 
   Json layer = {
       {"mediaType", media::kWasm},
@@ -57,13 +57,13 @@ Artifact build_artifact(std::string_view module_bytes, const PushOptions& option
       {"annotations", annotations},
   };
   artifact.manifest = manifest.dump();
-  artifact.manifest_digest = modules::sha256_of(artifact.manifest);
+  artifact.manifest_digest = sha256_of(artifact.manifest);
   return artifact;
 }
 
 Result<PushResult> push_module(RegistryClient& client, const Reference& ref,
                                std::string_view module_bytes, const PushOptions& options,
-                               const Deadline& deadline) {
+                               Deadline deadline) {
   if (!module_bytes.starts_with(std::string_view("\0asm", 4))) {
     return invalid("not a WebAssembly module (no \\0asm header)");
   }
@@ -77,7 +77,7 @@ Result<PushResult> push_module(RegistryClient& client, const Reference& ref,
   result.layer_digest = artifact.layer_digest;
   result.size = module_bytes.size();
 
-  const std::pair<std::string_view, const modules::Digest*> blobs[] = {
+  const std::pair<std::string_view, const Digest*> blobs[] = {
       {module_bytes, &artifact.layer_digest},
       {artifact.config, &artifact.config_digest},
   };

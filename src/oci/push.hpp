@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/deadline.hpp"
+#include "common/digest.hpp"
 #include "common/result.hpp"
-#include "modules/blob_store.hpp"
 #include "oci/reference.hpp"
 #include "oci/registry_client.hpp"
-#include "oci/retry.hpp"
 
 namespace wwp::oci {
 
@@ -26,9 +26,9 @@ struct PushOptions {
 struct Artifact {
   std::string config;
   std::string manifest;
-  modules::Digest config_digest;
-  modules::Digest layer_digest;
-  modules::Digest manifest_digest;
+  Digest config_digest;
+  Digest layer_digest;
+  Digest manifest_digest;
 };
 
 // The artifact's config and manifest for these module bytes (no network). Same inputs, same
@@ -37,8 +37,8 @@ Artifact build_artifact(std::string_view module_bytes, const PushOptions& option
 
 struct PushResult {
   std::string reference;  // canonical, with the pushed digest
-  modules::Digest manifest_digest;
-  modules::Digest layer_digest;
+  Digest manifest_digest;
+  Digest layer_digest;
   std::uint64_t size = 0;
   bool layer_uploaded = false;  // false when the registry already had the blob
 };
@@ -47,7 +47,7 @@ struct PushResult {
 // `module_bytes` must start with the Wasm magic number.
 Result<PushResult> push_module(RegistryClient& client, const Reference& ref,
                                std::string_view module_bytes, const PushOptions& options,
-                               const Deadline& deadline);
+                               Deadline deadline);
 
 // UTC now as RFC 3339 ("2024-05-01T12:00:00Z").
 std::string rfc3339_now();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.hpp"
+
 namespace wwp::oci {
 
 namespace {
@@ -63,13 +65,6 @@ bool valid_domain(std::string_view domain) {
   return valid_host(host);
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 }  // namespace
 
 std::string normalize_registry_host(std::string_view host) {
@@ -79,7 +74,7 @@ std::string normalize_registry_host(std::string_view host) {
     host.remove_prefix(7);
   if (const auto slash = host.find('/'); slash != std::string_view::npos)
     host = host.substr(0, slash);
-  std::string normalized = lower(host);
+  std::string normalized = to_lower(host);
   if (normalized == "docker.io" || normalized == "index.docker.io" ||
       normalized == "registry-1.docker.io" || normalized == "registry.hub.docker.com") {
     return std::string(kDockerHubRegistry);
@@ -121,7 +116,7 @@ Result<Reference> parse_reference(std::string_view text) {
       return bad("unsupported digest algorithm \"" + std::string(digest.substr(0, colon)) +
                  "\" (only sha256)");
     }
-    auto parsed = modules::parse_digest(digest);
+    auto parsed = parse_digest(digest);
     if (!parsed) return bad("digest must be sha256: followed by 64 lowercase hex digits");
     ref.digest = std::move(*parsed);
   }
@@ -145,7 +140,7 @@ Result<Reference> parse_reference(std::string_view text) {
   if (first_slash != std::string_view::npos) {
     const std::string_view first = text.substr(0, first_slash);
     const bool is_domain = first.find_first_of(".:") != std::string_view::npos ||
-                           first == "localhost" || lower(first) != first;
+                           first == "localhost" || to_lower(first) != first;
     if (is_domain) {
       if (!valid_domain(first)) return bad("invalid registry \"" + std::string(first) + "\"");
       ref.registry = normalize_registry_host(first);

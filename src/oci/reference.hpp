@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/digest.hpp"
 #include "common/result.hpp"
-#include "modules/blob_store.hpp"
 
 namespace wwp::oci {
 
@@ -18,7 +18,7 @@ struct Reference {
   std::string registry;    // host[:port], Docker Hub normalised to registry-1.docker.io
   std::string repository;  // path inside the registry, e.g. library/alpine
   std::optional<std::string> tag;
-  std::optional<modules::Digest> digest;
+  std::optional<Digest> digest;
 
   // What to ask the registry for: the digest when pinned, otherwise the tag.
   std::string manifest_reference() const;

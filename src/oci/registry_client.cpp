@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "net/retry.hpp"
+#include "net/url.hpp"
 #include "oci/media_types.hpp"
 
 namespace wwp::oci {
@@ -15,9 +17,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool retryable_status(long status) {
-  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
-}
+// Registries: retry quickly at first (100 ms doubling to 2 s) for as long as the pull's time
+// budget allows.
+const net::RetryPolicy kRegistryRetry{.max_attempts = 0,
+                                      .initial_backoff = std::chrono::milliseconds(100),
+                                      .max_backoff = std::chrono::milliseconds(2000)};
 
 std::string host_part(std::string_view host_port) {
   if (host_port.starts_with("[")) {
@@ -30,7 +34,7 @@ std::string bytes_text(std::uint64_t bytes) { return std::to_string(bytes) + " b
 
 }  // namespace
 
-std::string registry_error_text(const HttpResponse& response) {
+std::string registry_error_text(const net::Response& response) {
   Json body = Json::parse(response.body, nullptr, false);
   std::string text;
   if (body.is_object()) {
@@ -55,7 +59,8 @@ std::string registry_error_text(const HttpResponse& response) {
 
 RegistryClient::RegistryClient(ClientOptions options)
     : options_(std::move(options)),
-      auth_(http_, AuthOptions{options_.credentials, options_.ca_file, options_.user_agent,
+      auth_(http_, AuthOptions{options_.credentials, transport_options(options_, kNoDeadline),
+                               options_.user_agent,
                                [this](std::string_view host) { return is_insecure(host); }}) {}
 
 bool RegistryClient::is_insecure(std::string_view registry) const {
@@ -79,21 +84,35 @@ std::string RegistryClient::api_url(const Reference& ref, std::string_view path)
   return base_url(ref.registry) + "/v2/" + ref.repository + "/" + std::string(path);
 }
 
-HttpRequest RegistryClient::base_request(const Reference& ref, const Deadline& deadline,
-                                         bool streaming) const {
+net::Request RegistryClient::base_request(const Reference& ref, Deadline deadline,
+                                          bool streaming) const {
   using std::chrono::milliseconds;
-  HttpRequest request;
-  request.allow_plain_http = is_insecure(ref.registry);
-  request.ca_file = options_.ca_file;
+  net::Request request;
+  request.https_only = !is_insecure(ref.registry);
+  request.max_redirects = 10;
+  request.transport = transport_options(options_, deadline);
   request.headers.push_back("User-Agent: " + options_.user_agent);
-  const milliseconds remaining = deadline.remaining();
-  request.connect_timeout = std::clamp(remaining, milliseconds(500), milliseconds(5000));
   // Blobs may legitimately take longer than the budget; they are bounded by the stall limit.
-  if (!streaming) request.timeout = std::clamp(remaining, milliseconds(1000), milliseconds(30000));
+  if (!streaming) {
+    request.deadline =
+        deadline_in(std::clamp(remaining(deadline), milliseconds(1000), milliseconds(30000)));
+  }
   return request;
 }
 
-Error RegistryClient::status_error(const Reference& ref, const HttpResponse& response,
+net::TransportOptions transport_options(const ClientOptions& options, Deadline deadline) {
+  using std::chrono::milliseconds;
+  net::TransportOptions transport;
+  transport.ca_file = options.ca_file;
+  transport.connect_timeout =
+      std::clamp(remaining(deadline), milliseconds(500), milliseconds(5000));
+  // Large blobs may take long; a transfer that stalls below 1 KiB/s for 30 s is dead.
+  transport.stall_bytes_per_second = 1024;
+  transport.stall_timeout = std::chrono::seconds(30);
+  return transport;
+}
+
+Error RegistryClient::status_error(const Reference& ref, const net::Response& response,
                                    std::string_view what) const {
   const std::string detail = registry_error_text(response);
   if (response.status == 403) {
@@ -105,96 +124,92 @@ Error RegistryClient::status_error(const Reference& ref, const HttpResponse& res
                 std::to_string(response.status) + " (" + detail + ")");
 }
 
-Result<HttpResponse> RegistryClient::call(const Reference& ref, Access access,
-                                          const std::function<Result<HttpRequest>()>& make_request,
-                                          const Deadline& deadline) {
+Result<net::Response> RegistryClient::call(
+    const Reference& ref, Access access, const std::function<Result<net::Request>()>& make_request,
+    Deadline deadline) {
+  using Attempt = net::Attempt<net::Response>;
   const std::string scope =
       "repository:" + ref.repository + (access == Access::Push ? ":pull,push" : ":pull");
   std::optional<std::string> authorization;
   bool answered_challenge = false;
-  int attempt = 0;
   int truncated = 0;
-  std::string problem;
-  for (;;) {
-    auto request = make_request();
-    if (!request) return request.error();
-    // Only ever send registry credentials to the registry itself (upload locations may point
-    // elsewhere; curl already strips them on cross-host redirects).
-    if (url_host(request->url) == ref.registry) {
-      std::optional<std::string> header =
-          authorization ? authorization : auth_.cached(ref.registry, scope);
-      if (header) request->headers.push_back("Authorization: " + *header);
-    }
-    const auto started = std::chrono::steady_clock::now();
-    HttpResult result = http_.perform(*request);
-    spdlog::debug("oci: {} {} -> {} ({} ms)", request->method, request->url,
-                  result.ok() ? std::to_string(result.response.status) : result.message,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - started)
-                      .count());
-
-    std::optional<std::chrono::milliseconds> retry_after;
-    bool truncation = false;
-    if (!result.ok()) {
-      switch (result.transport) {
-        case TransportError::Aborted:
-          return *result.aborted;
-        case TransportError::Tls:
-          return failed("TLS with registry " + ref.registry + " failed: " + result.message +
-                        (options_.ca_file ? "" : " (is the registry's CA configured?)"));
-        case TransportError::Truncated:
-          // Usually a dropped connection: worth another try, but not forever.
-          truncation = true;
-          problem = "registry " + ref.registry + ": truncated transfer: " + result.message;
-          if (++truncated >= 3) return failed(problem);
-          break;
-        case TransportError::Unreachable:
-        case TransportError::Timeout:
-          problem = "registry " + ref.registry + " unreachable: " + result.message;
-          break;
-        default:
-          return failed("request to registry " + ref.registry + " failed: " + result.message);
+  return net::with_retries<net::Response>(kRegistryRetry, deadline, [&]() -> Attempt {
+    for (;;) {  // answering a 401 challenge is not a retry: it goes again at once
+      auto request = make_request();
+      if (!request) return Attempt::done(request.error());
+      // Only ever send registry credentials to the registry itself (upload locations may point
+      // elsewhere; the client drops them on redirects to other hosts).
+      if (net::url_host(request->url) == ref.registry) {
+        std::optional<std::string> header =
+            authorization ? authorization : auth_.cached(ref.registry, scope);
+        if (header) request->headers.push_back("Authorization: " + *header);
       }
-    } else if (result.response.status == 401) {
-      if (answered_challenge) {
-        return failed("registry " + ref.registry + " denied access to " + ref.repository +
-                      ": it does not exist or needs other credentials (" +
-                      registry_error_text(result.response) + ")");
+      const auto started = std::chrono::steady_clock::now();
+      net::Outcome result = http_.perform(*request);
+      spdlog::debug("oci: {} {} -> {} ({} ms)", request->method, request->url,
+                    result.ok() ? std::to_string(result.response.status) : result.message,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count());
+      if (!result.ok()) {
+        switch (result.failure) {
+          case net::Failure::Aborted:
+            return Attempt::done(*result.aborted);
+          case net::Failure::Tls:
+            return Attempt::done(
+                failed("TLS with registry " + ref.registry + " failed: " + result.message +
+                       (options_.ca_file ? "" : " (is the registry's CA configured?)")));
+          case net::Failure::Truncated: {
+            // Usually a dropped connection: worth another try, but not forever.
+            Error problem =
+                failed("registry " + ref.registry + ": truncated transfer: " + result.message);
+            if (++truncated >= 3) return Attempt::done(problem);
+            return Attempt::again(problem);
+          }
+          case net::Failure::Unreachable:
+          case net::Failure::Timeout:
+            return Attempt::again(
+                failed("registry " + ref.registry + " unreachable: " + result.message));
+          default:
+            return Attempt::done(
+                failed("request to registry " + ref.registry + " failed: " + result.message));
+        }
       }
-      auto header = auth_.respond(ref.registry, scope, result.response, deadline);
-      if (header) {
-        authorization = std::move(*header);
-        answered_challenge = true;
-        continue;
+      const long status = result.response.status;
+      if (status == 401) {
+        if (answered_challenge) {
+          return Attempt::done(failed("registry " + ref.registry + " denied access to " +
+                                      ref.repository +
+                                      ": it does not exist or needs other credentials (" +
+                                      registry_error_text(result.response) + ")"));
+        }
+        auto header = auth_.respond(ref.registry, scope, result.response, deadline);
+        if (header) {
+          authorization = std::move(*header);
+          answered_challenge = true;
+          continue;
+        }
+        // The token service is down: retry like the registry.
+        if (header.error().transient()) return Attempt::again(header.error());
+        return Attempt::done(header.error());
       }
-      if (!header.error().transient()) return header.error();
-      problem = header.error().message;  // the token service is down: retry like the registry
-    } else if (retryable_status(result.response.status)) {
-      problem = "registry " + ref.registry + " answered HTTP " +
-                std::to_string(result.response.status) + " (" +
-                registry_error_text(result.response) + ")";
-      if (auto value = result.response.header("retry-after"))
-        retry_after = parse_retry_after(*value);
-    } else {
-      return std::move(result.response);
+      if (net::transient_status(status)) {
+        spdlog::debug("oci: {} answered HTTP {}", ref.registry, status);
+        return Attempt::again(
+            failed("registry " + ref.registry + " answered HTTP " + std::to_string(status) + " (" +
+                   registry_error_text(result.response) + ")"),
+            result.response.retry_after());
+      }
+      return Attempt::done(std::move(result.response));
     }
-
-    const auto delay = retry_after.value_or(backoff_delay(attempt));
-    ++attempt;
-    if (deadline.remaining() <= delay) {
-      const std::string message = problem + " (" + std::to_string(attempt) + " attempts)";
-      return truncation ? failed(message) : transient(message);
-    }
-    spdlog::debug("oci: retrying {} in {} ms: {}", ref.registry, delay.count(), problem);
-    std::this_thread::sleep_for(delay);
-  }
+  });
 }
 
-Result<modules::Digest> RegistryClient::resolve(const Reference& ref, const Deadline& deadline) {
+Result<Digest> RegistryClient::resolve(const Reference& ref, Deadline deadline) {
   auto response = call(
       ref, Access::Pull,
-      [&]() -> Result<HttpRequest> {
-        HttpRequest request = base_request(ref, deadline, false);
+      [&]() -> Result<net::Request> {
+        net::Request request = base_request(ref, deadline, false);
         request.method = "HEAD";
         request.url = api_url(ref, "manifests/" + ref.manifest_reference());
         request.headers.push_back("Accept: " + std::string(media::kManifestAccept));
@@ -205,7 +220,7 @@ Result<modules::Digest> RegistryClient::resolve(const Reference& ref, const Dead
   if (response->status == 404) return not_found("module " + ref.str() + " not found");
   if (response->status == 200) {
     if (auto header = response->header("docker-content-digest")) {
-      if (auto digest = modules::parse_digest(*header)) return *digest;
+      if (auto digest = parse_digest(*header)) return *digest;
     }
     // No usable digest header: fetch the manifest and hash it ourselves.
     auto manifest = get_manifest(ref, ref.manifest_reference(), deadline);
@@ -217,14 +232,14 @@ Result<modules::Digest> RegistryClient::resolve(const Reference& ref, const Dead
 
 Result<FetchedManifest> RegistryClient::get_manifest(const Reference& ref,
                                                      const std::string& tag_or_digest,
-                                                     const Deadline& deadline) {
+                                                     Deadline deadline) {
   auto response = call(
       ref, Access::Pull,
-      [&]() -> Result<HttpRequest> {
-        HttpRequest request = base_request(ref, deadline, false);
+      [&]() -> Result<net::Request> {
+        net::Request request = base_request(ref, deadline, false);
         request.url = api_url(ref, "manifests/" + tag_or_digest);
         request.headers.push_back("Accept: " + std::string(media::kManifestAccept));
-        request.max_buffered_body = options_.max_manifest_bytes;
+        request.max_body_bytes = options_.max_manifest_bytes;
         return request;
       },
       deadline);
@@ -236,9 +251,8 @@ Result<FetchedManifest> RegistryClient::get_manifest(const Reference& ref,
   FetchedManifest fetched;
   fetched.bytes = std::move(response->body);
   fetched.content_type = response->header("content-type").value_or("");
-  fetched.digest = modules::sha256_of(fetched.bytes);
-  if (auto expected = modules::parse_digest(tag_or_digest);
-      expected && *expected != fetched.digest) {
+  fetched.digest = sha256_of(fetched.bytes);
+  if (auto expected = parse_digest(tag_or_digest); expected && *expected != fetched.digest) {
     return failed(what + ": digest mismatch: expected " + expected->str() + ", got " +
                   fetched.digest.str());
   }
@@ -249,25 +263,25 @@ Result<FetchedManifest> RegistryClient::get_manifest(const Reference& ref,
 }
 
 Result<Ok> RegistryClient::fetch_blob(const Reference& ref, const Descriptor& blob,
-                                      const modules::BlobStore& store, const Deadline& deadline) {
+                                      const store::BlobStore& store, Deadline deadline) {
   const std::string what = "blob " + blob.digest.str() + " of " + ref.name();
   if (blob.size > options_.max_blob_bytes) {
     return failed(what + " is " + bytes_text(blob.size) + ", more than the limit of " +
                   bytes_text(options_.max_blob_bytes));
   }
   struct State {
-    std::optional<modules::BlobStore::Writer> writer;
+    std::optional<store::BlobStore::Writer> writer;
   };
   auto state = std::make_shared<State>();
   const std::uint64_t expected_size = blob.size;
   auto response = call(
       ref, Access::Pull,
-      [&]() -> Result<HttpRequest> {
+      [&]() -> Result<net::Request> {
         state->writer.reset();  // a retry starts from an empty file
         auto writer = store.writer();
         if (!writer) return writer.error();
         state->writer.emplace(std::move(*writer));
-        HttpRequest request = base_request(ref, deadline, true);
+        net::Request request = base_request(ref, deadline, true);
         request.url = api_url(ref, "blobs/" + blob.digest.str());
         request.sink = [state, expected_size, what](std::string_view chunk) -> Result<Ok> {
           if (state->writer->size() + chunk.size() > expected_size) {
@@ -295,12 +309,12 @@ Result<Ok> RegistryClient::fetch_blob(const Reference& ref, const Descriptor& bl
   return Ok{};
 }
 
-Result<bool> RegistryClient::blob_exists(const Reference& ref, const modules::Digest& digest,
-                                         const Deadline& deadline) {
+Result<bool> RegistryClient::blob_exists(const Reference& ref, const Digest& digest,
+                                         Deadline deadline) {
   auto response = call(
       ref, Access::Push,
-      [&]() -> Result<HttpRequest> {
-        HttpRequest request = base_request(ref, deadline, false);
+      [&]() -> Result<net::Request> {
+        net::Request request = base_request(ref, deadline, false);
         request.method = "HEAD";
         request.url = api_url(ref, "blobs/" + digest.str());
         return request;
@@ -313,12 +327,12 @@ Result<bool> RegistryClient::blob_exists(const Reference& ref, const modules::Di
 }
 
 Result<Ok> RegistryClient::upload_blob(const Reference& ref, std::string_view bytes,
-                                       const modules::Digest& digest, const Deadline& deadline) {
+                                       const Digest& digest, Deadline deadline) {
   const std::string what = "upload of blob " + digest.str() + " to " + ref.name();
   auto opened = call(
       ref, Access::Push,
-      [&]() -> Result<HttpRequest> {
-        HttpRequest request = base_request(ref, deadline, false);
+      [&]() -> Result<net::Request> {
+        net::Request request = base_request(ref, deadline, false);
         request.method = "POST";
         request.url = api_url(ref, "blobs/uploads/");
         return request;
@@ -331,16 +345,16 @@ Result<Ok> RegistryClient::upload_blob(const Reference& ref, std::string_view by
   std::string url = *location;
   if (url.starts_with("/")) url = base_url(ref.registry) + url;
   url += (url.find('?') == std::string::npos ? "?" : "&");
-  url += "digest=" + url_encode(digest.str());
+  url += "digest=" + net::percent_encode(digest.str());
 
   auto put = call(
       ref, Access::Push,
-      [&]() -> Result<HttpRequest> {
-        HttpRequest request = base_request(ref, deadline, false);
+      [&]() -> Result<net::Request> {
+        net::Request request = base_request(ref, deadline, false);
         request.method = "PUT";
         request.url = url;
-        request.body = std::string(bytes);
-        request.timeout = std::chrono::milliseconds(0);  // bounded by the stall limit instead
+        request.body = net::Body::from_string(std::string(bytes));
+        request.deadline = kNoDeadline;  // bounded by the stall limit instead
         request.headers.push_back("Content-Type: application/octet-stream");
         return request;
       },
@@ -350,28 +364,26 @@ Result<Ok> RegistryClient::upload_blob(const Reference& ref, std::string_view by
   return Ok{};
 }
 
-Result<modules::Digest> RegistryClient::put_manifest(const Reference& ref,
-                                                     const std::string& tag_or_digest,
-                                                     std::string_view bytes,
-                                                     std::string_view media_type,
-                                                     const Deadline& deadline) {
+Result<Digest> RegistryClient::put_manifest(const Reference& ref, const std::string& tag_or_digest,
+                                            std::string_view bytes, std::string_view media_type,
+                                            Deadline deadline) {
   const std::string what = "push of manifest " + ref.name() + ":" + tag_or_digest;
   auto response = call(
       ref, Access::Push,
-      [&]() -> Result<HttpRequest> {
-        HttpRequest request = base_request(ref, deadline, false);
+      [&]() -> Result<net::Request> {
+        net::Request request = base_request(ref, deadline, false);
         request.method = "PUT";
         request.url = api_url(ref, "manifests/" + tag_or_digest);
-        request.body = std::string(bytes);
+        request.body = net::Body::from_string(std::string(bytes));
         request.headers.push_back("Content-Type: " + std::string(media_type));
         return request;
       },
       deadline);
   if (!response) return response.error().context(what);
   if (response->status != 201 && response->status != 200) return status_error(ref, *response, what);
-  const modules::Digest ours = modules::sha256_of(bytes);
+  const Digest ours = sha256_of(bytes);
   if (auto header = response->header("docker-content-digest")) {
-    if (auto digest = modules::parse_digest(*header)) {
+    if (auto digest = parse_digest(*header)) {
       if (*digest != ours) {
         return failed(what + ": registry stored digest " + digest->str() + " but we sent " +
                       ours.str());

@@ -1,12 +1,10 @@
 #include "oci/tag_cache.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <sstream>
+
+#include "common/atomic_file.hpp"
 
 namespace wwp::oci {
 
@@ -17,7 +15,7 @@ TagCache::TagCache(fs::path dir) : dir_(std::move(dir)) {}
 
 fs::path TagCache::file_of(const std::string& reference) const {
   // Hashed names: references contain '/' and ':' and may be longer than a file name may be.
-  return dir_ / (modules::sha256_of(reference).hex + ".json");
+  return dir_ / (sha256_of(reference).hex + ".json");
 }
 
 std::optional<TagEntry> TagCache::get(const std::string& reference) const {
@@ -34,14 +32,14 @@ std::optional<TagEntry> TagCache::get(const std::string& reference) const {
     return std::nullopt;
   if (digest == json.end() || !digest->is_string()) return std::nullopt;
   if (resolved == json.end() || !resolved->is_number_integer()) return std::nullopt;
-  auto parsed = modules::parse_digest(digest->get<std::string>());
+  auto parsed = parse_digest(digest->get<std::string>());
   if (!parsed) return std::nullopt;
   return TagEntry{reference, *parsed,
                   std::chrono::system_clock::time_point(
                       std::chrono::milliseconds(resolved->get<std::int64_t>()))};
 }
 
-Result<Ok> TagCache::put(const std::string& reference, const modules::Digest& digest,
+Result<Ok> TagCache::put(const std::string& reference, const Digest& digest,
                          std::chrono::system_clock::time_point resolved_at) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
@@ -51,25 +49,8 @@ Result<Ok> TagCache::put(const std::string& reference, const modules::Digest& di
                      {"resolvedAtMs", std::chrono::duration_cast<std::chrono::milliseconds>(
                                           resolved_at.time_since_epoch())
                                           .count()}};
-  static std::atomic<unsigned> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::ostringstream name;
-  name << ".tmp-" << ::getpid() << "-" << counter++ << "-" << std::hex << rng();
-  const fs::path temp = dir_ / name.str();
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << json.dump();
-    out.flush();
-    if (!out) {
-      fs::remove(temp, ec);
-      return failed("cannot write tag cache entry in " + dir_.string());
-    }
-  }
-  fs::rename(temp, file_of(reference), ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    return failed("cannot write tag cache entry in " + dir_.string() + ": " + ec.message());
-  }
+  auto written = write_file_atomically(file_of(reference), json.dump());
+  if (!written) return failed("cannot write tag cache entry in " + dir_.string());
   return Ok{};
 }
 

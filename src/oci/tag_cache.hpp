@@ -8,14 +8,14 @@
 #include <optional>
 #include <string>
 
+#include "common/digest.hpp"
 #include "common/result.hpp"
-#include "modules/blob_store.hpp"
 
 namespace wwp::oci {
 
 struct TagEntry {
   std::string reference;  // canonical, registry/repo:tag
-  modules::Digest digest;
+  Digest digest;
   std::chrono::system_clock::time_point resolved_at;
 };
 
@@ -26,7 +26,7 @@ class TagCache {
   // nullopt when unknown or unreadable (a damaged entry is just a miss).
   std::optional<TagEntry> get(const std::string& reference) const;
   Result<Ok> put(
-      const std::string& reference, const modules::Digest& digest,
+      const std::string& reference, const Digest& digest,
       std::chrono::system_clock::time_point resolved_at = std::chrono::system_clock::now());
 
  private:

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.hpp"
+
 namespace wwp::oci {
 
 namespace {
@@ -14,13 +16,6 @@ bool is_tchar(char c) {
 bool is_token68_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
          std::string_view("-._~+/").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 class Parser {
@@ -35,7 +30,7 @@ class Parser {
       const std::string scheme = token();
       if (scheme.empty()) break;  // garbage: keep what we have
       Challenge challenge;
-      challenge.scheme = lower(scheme);
+      challenge.scheme = to_lower(scheme);
       skip_spaces();
       if (!read_token68(challenge)) read_params(challenge);
       challenges.push_back(std::move(challenge));
@@ -102,7 +97,7 @@ class Parser {
       } else {
         value = token();
       }
-      challenge.params[lower(name)] = std::move(value);
+      challenge.params[to_lower(name)] = std::move(value);
       skip_spaces();
       if (!at_end() && peek() != ',') return;  // malformed; stop here
     }
@@ -115,7 +110,7 @@ class Parser {
 }  // namespace
 
 std::optional<std::string> Challenge::param(const std::string& name) const {
-  auto it = params.find(lower(name));
+  auto it = params.find(to_lower(name));
   if (it == params.end()) return std::nullopt;
   return it->second;
 }

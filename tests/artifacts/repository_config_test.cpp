@@ -1,6 +1,7 @@
 // Argo's artifact repository formats, credentials from mounted Secrets and the environment, and
 // discovery through a fake Kubernetes API server.
 #include "artifacts/repository_config.hpp"
+#include "common/base64.hpp"
 
 #include <gtest/gtest.h>
 #include <httplib.h>

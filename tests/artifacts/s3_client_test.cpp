@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "artifacts/s3_client.hpp"
+#include "net/url.hpp"
 #include "test_support.hpp"
 
 namespace wwp::artifacts::test {
@@ -189,8 +190,8 @@ TEST(S3Xml, ValuesAndEntities) {
   // Malformed references from a server are kept as text, never thrown on.
   EXPECT_EQ(xml_values("<K>&#zz;&#;&#x110000;&bogus;</K>", "K"),
             (std::vector<std::string>{"&#zz;&#;&#x110000;&bogus;"}));
-  EXPECT_EQ(aws_uri_encode("a b/ü~", true), "a%20b/%C3%BC~");
-  EXPECT_EQ(aws_uri_encode("a/b", false), "a%2Fb");
+  EXPECT_EQ(net::percent_encode("a b/ü~", true), "a%20b/%C3%BC~");
+  EXPECT_EQ(net::percent_encode("a/b", false), "a%2Fb");
 }
 
 }  // namespace

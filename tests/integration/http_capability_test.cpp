@@ -24,9 +24,9 @@ class TestServer {
       released_.wait(lock, [this] { return stopping_; });
       res.set_content("late", "text/plain");
     });
+    // Bound and listening here: connections queue until the accept loop runs.
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
   }
   ~TestServer() {
     {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "modules/blob_store.hpp"
+#include "common/digest.hpp"
 #include "plugin_process.hpp"
 
 using namespace wwp::testing;
@@ -120,7 +120,7 @@ TEST(Lifecycle, RestartLoadsPrecompiledModulesAndRebuildsCorruptOnes) {
 
 TEST(Lifecycle, ModulesByUrlAreVerifiedAndCached) {
   const std::string bytes = read_all(module_dir() / "greet.wasm");
-  const std::string digest = wwp::modules::sha256_of(bytes).hex;
+  const std::string digest = wwp::sha256_of(bytes).hex;
   httplib::Server server;
   std::atomic<int> downloads{0};
   server.Get("/greet.wasm", [&](const httplib::Request&, httplib::Response& res) {
@@ -144,6 +144,8 @@ TEST(Lifecycle, ModulesByUrlAreVerifiedAndCached) {
     auto mismatch = by_url(std::string(64, 'a'));
     EXPECT_EQ(mismatch.body["node"]["phase"], "Failed");
     EXPECT_NE(mismatch.raw.find("digest mismatch"), std::string::npos) << mismatch.raw;
+    // The hash of what the URL served is not revealed (issue 16).
+    EXPECT_EQ(mismatch.raw.find(digest), std::string::npos) << mismatch.raw;
     server.stop();
     serving.join();
     auto down = by_url(std::string(64, 'b'));

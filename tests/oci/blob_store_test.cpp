@@ -4,10 +4,10 @@
 
 #include <thread>
 
-#include "modules/blob_store.hpp"
+#include "store/blob_store.hpp"
 #include "support.hpp"
 
-namespace wwp::modules {
+namespace wwp::store {
 namespace {
 
 using oci::test::stored_blobs;
@@ -166,4 +166,4 @@ TEST(BlobStoreTest, StaleTempsOfDeadWritersAreRemovedLiveOnesKept) {
 }
 
 }  // namespace
-}  // namespace wwp::modules
+}  // namespace wwp::store

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "oci/base64.hpp"
+#include "common/base64.hpp"
 #include "oci/docker_config.hpp"
 
 namespace wwp::oci {

@@ -1,8 +1,8 @@
 #include "fake_registry.hpp"
 
-#include "modules/blob_store.hpp"
 #include "oci/media_types.hpp"
 #include "oci/push.hpp"
+#include "store/blob_store.hpp"
 
 namespace wwp::oci::test {
 
@@ -89,7 +89,7 @@ void FakeRegistry::stop() {
 }
 
 std::string FakeRegistry::put_blob(const std::string& bytes) {
-  const std::string hex = modules::sha256_of(bytes).hex;
+  const std::string hex = sha256_of(bytes).hex;
   std::lock_guard lock(mutex_);
   blobs_[hex] = bytes;
   return hex;
@@ -97,7 +97,7 @@ std::string FakeRegistry::put_blob(const std::string& bytes) {
 
 std::string FakeRegistry::put_manifest(const std::string& repo, const std::string& tag,
                                        const std::string& bytes, const std::string& media_type) {
-  const std::string hex = modules::sha256_of(bytes).hex;
+  const std::string hex = sha256_of(bytes).hex;
   std::lock_guard lock(mutex_);
   manifests_[repo + "@sha256:" + hex] = {bytes, media_type};
   if (!tag.empty()) tags_[repo + ":" + tag] = hex;

@@ -18,7 +18,7 @@ class LayerExtractTest : public ::testing::Test {
     return path;
   }
   TempDir dir_;
-  modules::BlobStore store_{dir_ / "blobs"};
+  store::BlobStore store_{dir_ / "blobs"};
   int count_ = 0;
 };
 
@@ -30,7 +30,7 @@ TEST_F(LayerExtractTest, SingleWasmInGzipLayer) {
   ASSERT_TRUE(extracted) << extracted.error().message;
   ASSERT_TRUE(*extracted);
   EXPECT_EQ((*extracted)->path_in_layer, "app/module.wasm");
-  EXPECT_EQ((*extracted)->digest, modules::sha256_of(wasm));
+  EXPECT_EQ((*extracted)->digest, sha256_of(wasm));
   EXPECT_EQ((*extracted)->size, wasm.size());
   EXPECT_EQ(*store_.read((*extracted)->digest), wasm);
 }

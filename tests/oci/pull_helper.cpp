@@ -2,18 +2,18 @@
 // Usage: oci_pull_helper CACHE_DIR INSECURE_HOST REFERENCE
 #include <cstdio>
 
-#include "modules/oci_source.hpp"
+#include "oci/module_source.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 4) {
     std::fprintf(stderr, "usage: %s CACHE_DIR INSECURE_HOST REFERENCE\n", argv[0]);
     return 2;
   }
-  wwp::modules::OciSettings settings;
+  wwp::oci::OciSettings settings;
   settings.cache_dir = argv[1];
   settings.insecure_registries = {argv[2]};
   settings.time_budget = std::chrono::seconds(20);
-  wwp::modules::OciModuleSource source(settings);
+  wwp::oci::OciModuleSource source(settings);
   auto fetched = source.fetch(argv[3], wwp::model::PullPolicy::IfNotPresent);
   if (!fetched) {
     std::fprintf(stderr, "%s\n", fetched.error().message.c_str());

@@ -3,10 +3,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "oci/commands.hpp"
 #include "oci/media_types.hpp"
 #include "oci/push.hpp"
-#include "oci/retry.hpp"
+#include "oci/settings.hpp"
 #include "support.hpp"
 
 namespace wwp::oci {
@@ -23,8 +22,8 @@ TEST(PushArtifactTest, ShapeAndDeterminism) {
   const Artifact a = build_artifact(wasm, options);
   const Artifact b = build_artifact(wasm, options);
   EXPECT_EQ(a.manifest_digest, b.manifest_digest);
-  EXPECT_EQ(a.manifest_digest, modules::sha256_of(a.manifest));
-  EXPECT_EQ(a.layer_digest, modules::sha256_of(wasm));
+  EXPECT_EQ(a.manifest_digest, sha256_of(a.manifest));
+  EXPECT_EQ(a.layer_digest, sha256_of(wasm));
 
   const Json manifest = Json::parse(a.manifest);
   EXPECT_EQ(manifest["schemaVersion"], 2);
@@ -51,38 +50,32 @@ TEST(PushArtifactTest, ShapeAndDeterminism) {
   EXPECT_EQ(rfc3339_now().size(), 20u);
 }
 
-TEST(OciEnvironmentTest, AppliesVariables) {
-  std::map<std::string, std::string> env = {
-      {"INSECURE_OCI_REGISTRIES", " localhost:5000, ,registry.local "},
-      {"OCI_USERNAME", "u"},
-      {"OCI_PASSWORD", "p"},
-      {"OCI_CA_FILE", "/etc/ca.pem"},
-      {"OCI_DOCKER_CONFIG", "/secrets/.dockerconfigjson"},
+// DOCKER_CONFIG names a directory; its config.json is used when the plugin has no docker config
+// flag (docs/oci.md), and ignored when that file does not exist.
+TEST(OciEnvironmentTest, DockerConfigDirectory) {
+  test::TempDir dir;
+  auto env_with = [](std::optional<std::string> value) {
+    return [value](const char* name) -> std::optional<std::string> {
+      if (std::string_view(name) == "DOCKER_CONFIG") return value;
+      return std::nullopt;
+    };
   };
-  modules::OciSettings settings;
-  settings.insecure_registries = {"already:1"};
-  settings.username = "flag-user";
-  apply_oci_environment(settings, [&](const char* name) -> std::optional<std::string> {
-    auto it = env.find(name);
-    if (it == env.end()) return std::nullopt;
-    return it->second;
-  });
-  EXPECT_EQ(settings.insecure_registries,
-            (std::vector<std::string>{"already:1", "localhost:5000", "registry.local"}));
-  EXPECT_EQ(settings.username, "flag-user");  // flags win
-  EXPECT_EQ(settings.password, "p");
-  EXPECT_EQ(settings.ca_file, std::filesystem::path("/etc/ca.pem"));
-  EXPECT_EQ(settings.docker_config, std::filesystem::path("/secrets/.dockerconfigjson"));
-}
+  EXPECT_FALSE(docker_config_from_environment(env_with(std::nullopt)));
+  EXPECT_FALSE(docker_config_from_environment(env_with(dir.path().string())));  // no config.json
+  test::write_file(dir / "config.json", R"({"auths": {"r.example": {"auth": "dTpw"}}})");
+  const auto found = docker_config_from_environment(env_with(dir.path().string()));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, dir.path() / "config.json");
 
-TEST(RetryTest, BackoffAndRetryAfter) {
-  EXPECT_GE(backoff_delay(0).count(), 80);
-  EXPECT_LE(backoff_delay(0).count(), 120);
-  EXPECT_LE(backoff_delay(30).count(), 2400);
-  EXPECT_EQ(parse_retry_after("3"), std::chrono::milliseconds(3000));
-  EXPECT_EQ(parse_retry_after(" 0 "), std::chrono::milliseconds(0));
-  EXPECT_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"));
-  EXPECT_FALSE(parse_retry_after("-1"));
+  // And the credentials in it are what the registry client gets.
+  OciSettings settings;
+  settings.docker_config = *found;
+  auto options = client_options(settings);
+  ASSERT_TRUE(options) << options.error().message;
+  auto credentials = options->credentials.find("r.example");
+  ASSERT_TRUE(credentials);
+  EXPECT_EQ(credentials->username, "u");
+  EXPECT_EQ(credentials->password, "p");
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "oci/base64.hpp"
+#include "common/base64.hpp"
 
 namespace wwp::oci::test {
 

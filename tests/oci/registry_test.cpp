@@ -9,10 +9,10 @@
 #include <sstream>
 #include <thread>
 
-#include "modules/oci_source.hpp"
-#include "oci/base64.hpp"
-#include "oci/commands.hpp"
+#include "cli/oci_commands.hpp"
+#include "common/base64.hpp"
 #include "oci/media_types.hpp"
+#include "oci/module_source.hpp"
 #include "oci/push.hpp"
 #include "oci/registry_client.hpp"
 #include "registry_fixture.hpp"
@@ -23,10 +23,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
+using cli::inspect_command;
+using cli::pull_command;
+using cli::push_command;
 using model::PullPolicy;
-using modules::OciModuleSource;
-using modules::OciSettings;
-using modules::sha256_of;
+using oci::OciSettings;
 using test::fake_wasm;
 using test::Registry;
 using test::RegistryConfig;
@@ -91,7 +92,7 @@ TEST_F(RegistryTest, AnonymousPushPullInspect) {
   EXPECT_EQ(fetched->resolved,
             registry.host() + "/team/hello:v1@" + (*pushed)["digest"].get<std::string>());
 
-  auto inspected = source.inspect(registry.host() + "/team/hello:v1");
+  auto inspected = inspect_command(settings(registry), registry.host() + "/team/hello:v1");
   ASSERT_TRUE(inspected) << inspected.error().message;
   EXPECT_EQ((*inspected)["digest"], (*pushed)["digest"]);
   EXPECT_EQ((*inspected)["mediaType"], media::kOciManifest);
@@ -329,7 +330,7 @@ TEST_F(RegistryTest, ScratchImageAsDockerSchema2ThroughSkopeo) {
   ASSERT_EQ(copied.exit_code, 0) << copied.output;
 
   OciModuleSource source(settings(registry));
-  auto inspected = source.inspect(registry.host() + "/images/tool:v1");
+  auto inspected = inspect_command(settings(registry), registry.host() + "/images/tool:v1");
   ASSERT_TRUE(inspected) << inspected.error().message;
   EXPECT_EQ((*inspected)["mediaType"], media::kDockerManifest);
   EXPECT_EQ((*inspected)["layer"]["format"], "tar+gzip");
@@ -344,10 +345,10 @@ TEST_F(RegistryTest, ImageIndexChoosesTheWasmEntry) {
   const std::string wasm = fake_wasm(10000, 8);
   const std::string other = fake_wasm(10000, 9);
   OciSettings s = settings(registry);
-  auto options = modules::oci_client_options(s);
+  auto options = client_options(s);
   ASSERT_TRUE(options);
   RegistryClient client(std::move(*options));
-  const Deadline deadline = Deadline::in(std::chrono::seconds(10));
+  const Deadline deadline = deadline_in(std::chrono::seconds(10));
   auto ref = parse_reference(registry.host() + "/multi/tool:v1");
   ASSERT_TRUE(ref);
   PushOptions push_options;
@@ -380,7 +381,7 @@ TEST_F(RegistryTest, ImageIndexChoosesTheWasmEntry) {
   auto fetched = source.fetch(registry.host() + "/multi/tool:v1", PullPolicy::IfNotPresent);
   ASSERT_TRUE(fetched) << fetched.error().message;
   EXPECT_EQ(fetched->digest, sha256_of(wasm));
-  auto inspected = source.inspect(registry.host() + "/multi/tool:v1");
+  auto inspected = inspect_command(s, registry.host() + "/multi/tool:v1");
   ASSERT_TRUE(inspected);
   EXPECT_EQ((*inspected)["mediaType"], media::kOciIndex);
   EXPECT_EQ((*inspected)["index"]["platform"], "wasip1/wasm");
@@ -428,7 +429,7 @@ TEST_F(RegistryTest, CorruptedBlobInRegistryStorage) {
   EXPECT_EQ(fetched.error().kind, ErrorKind::Failed);
   EXPECT_NE(fetched.error().message.find("digest mismatch"), std::string::npos)
       << fetched.error().message;
-  modules::BlobStore store(cache_.path() / "blobs");
+  store::BlobStore store(cache_.path() / "blobs");
   EXPECT_FALSE(store.contains(sha256_of(wasm)));
   EXPECT_FALSE(store.contains(sha256_of(corrupted)));
   EXPECT_TRUE(test::temp_files(cache_.path()).empty());

@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/oci_commands.hpp"
 #include "fake_registry.hpp"
-#include "modules/oci_source.hpp"
-#include "oci/commands.hpp"
 #include "oci/media_types.hpp"
+#include "oci/module_source.hpp"
 #include "support.hpp"
 
 namespace wwp::modules {
@@ -17,11 +17,14 @@ namespace {
 
 using Json = nlohmann::json;
 using model::PullPolicy;
+using oci::OciModuleSource;
+using oci::OciSettings;
 using oci::test::fake_wasm;
 using oci::test::FakeRegistry;
 using oci::test::stored_blobs;
 using oci::test::temp_files;
 using oci::test::TempDir;
+using store::BlobStore;
 namespace media = oci::media;
 
 class OciSourceTest : public ::testing::Test {
@@ -323,7 +326,7 @@ TEST_F(OciSourceTest, IndexAndDockerImagesWithTarLayers) {
   EXPECT_EQ(fetched->digest, sha256_of(wasm));
   EXPECT_EQ(oci::test::read_file(fetched->file), wasm);
 
-  auto inspected = source.inspect(ref("team/img:multi"));
+  auto inspected = cli::inspect_command(settings(), ref("team/img:multi"));
   ASSERT_TRUE(inspected) << inspected.error().message;
   EXPECT_EQ((*inspected)["digest"], "sha256:" + list_hex);
   EXPECT_EQ((*inspected)["mediaType"], media::kDockerManifestList);
@@ -485,14 +488,14 @@ TEST_F(OciSourceTest, PullAndInspectCommands) {
   const std::string wasm = fake_wasm(4000);
   const std::string manifest = registry_.put_module("team/mod", "v1", wasm);
   TempDir out;
-  auto pulled = oci::pull_command(settings(), ref("team/mod:v1"), out / "mod.wasm");
+  auto pulled = cli::pull_command(settings(), ref("team/mod:v1"), out / "mod.wasm");
   ASSERT_TRUE(pulled) << pulled.error().message;
   EXPECT_EQ(oci::test::read_file(out / "mod.wasm"), wasm);
   EXPECT_EQ((*pulled)["digest"], sha256_of(wasm).str());
   EXPECT_EQ((*pulled)["size"], wasm.size());
   EXPECT_TRUE(temp_files(out.path()).empty());
 
-  auto inspected = oci::inspect_command(settings(), ref("team/mod:v1"));
+  auto inspected = cli::inspect_command(settings(), ref("team/mod:v1"));
   ASSERT_TRUE(inspected) << inspected.error().message;
   EXPECT_EQ((*inspected)["digest"], "sha256:" + manifest);
   EXPECT_EQ((*inspected)["mediaType"], media::kOciManifest);

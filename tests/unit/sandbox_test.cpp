@@ -145,7 +145,7 @@ TEST_F(SandboxTest, CompiledCacheMemoryDiskCorruptionAndSingleFlight) {
   const std::string wat = writer_wat(1, "x", 1, 1, 0);
   const fs::path wasm = dir / "m.wat";
   std::ofstream(wasm) << wat;
-  const modules::Digest digest = modules::sha256_of(wat);
+  const Digest digest = sha256_of(wat);
   {
     modules::CompiledCache cache(*engine, dir / "compiled", 64 << 20);
     std::vector<std::thread> threads;
@@ -277,8 +277,8 @@ TEST_F(SandboxTest, PrecompiledFileOfAnotherModuleIsNeverLoaded) {
   const std::string wat_b = writer_wat(1, "b", 1, 1, 0);
   std::ofstream(dir / "a.wat") << wat_a;
   std::ofstream(dir / "b.wat") << wat_b;
-  const auto digest_a = modules::sha256_of(wat_a);
-  const auto digest_b = modules::sha256_of(wat_b);
+  const auto digest_a = sha256_of(wat_a);
+  const auto digest_b = sha256_of(wat_b);
   {
     modules::CompiledCache cache(*engine, dir / "compiled", 64 << 20);
     ASSERT_TRUE(cache.get(digest_a, dir / "a.wat").ok());
@@ -312,7 +312,7 @@ TEST_F(SandboxTest, CacheWithAKeyOthersCanReadIsNotUsed) {
   const std::string wat = writer_wat(1, "x", 1, 1, 0);
   std::ofstream(dir / "m.wat") << wat;
   modules::CompiledCache cache(*engine, dir / "compiled", 64 << 20);
-  ASSERT_TRUE(cache.get(modules::sha256_of(wat), dir / "m.wat").ok());
+  ASSERT_TRUE(cache.get(sha256_of(wat), dir / "m.wat").ok());
   EXPECT_EQ(cache.stats().compilations, 1u);
   EXPECT_FALSE(fs::exists(dir / "compiled" / engine->fingerprint()));
   fs::remove_all(dir);
@@ -325,7 +325,7 @@ TEST_F(TieredTest, FirstStepsRunBaselineCodeUntilTheOptimisedCodeReplacesIt) {
   fs::create_directories(dir);
   const std::string wat = writer_wat(1, "t", 1, 1, 0);
   std::ofstream(dir / "m.wat") << wat;
-  const auto digest = modules::sha256_of(wat);
+  const auto digest = sha256_of(wat);
   {
     modules::CompiledCache cache(*engine, dir / "compiled", 64 << 20);
     std::vector<std::thread> threads;

@@ -1,155 +1,31 @@
-#include "modules/blob_store.hpp"
+#include "store/blob_store.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <sstream>
-#include <thread>
 #include <vector>
 
-namespace wwp::modules {
+#include "common/atomic_file.hpp"
+
+namespace wwp::store {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
-std::string hex_of(const unsigned char* bytes, unsigned int length) {
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[bytes[i] >> 4];
-    hex += kHex[bytes[i] & 15];
-  }
-  return hex;
-}
-
 std::string errno_text() { return std::strerror(errno); }
 
-bool same_file(int fd, const fs::path& path) {
-  struct stat by_fd {
-  }, by_path{};
-  if (::fstat(fd, &by_fd) != 0 || ::stat(path.c_str(), &by_path) != 0) return false;
-  return by_fd.st_ino == by_path.st_ino && by_fd.st_dev == by_path.st_dev;
-}
-
 }  // namespace
 
-std::optional<Digest> parse_digest(std::string_view text) {
-  if (text.starts_with("sha256:")) text.remove_prefix(7);
-  if (text.size() != 64 || text.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
-    return std::nullopt;
-  }
-  return Digest{std::string(text)};
-}
-
-Digest sha256_of(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  return Digest{hex_of(digest, length)};
-}
-
-struct Sha256::Impl {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~Impl() { EVP_MD_CTX_free(ctx); }
-};
-
-Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr);
-}
-Sha256::~Sha256() = default;
-
-void Sha256::update(std::string_view bytes) {
-  EVP_DigestUpdate(impl_->ctx, bytes.data(), bytes.size());
-}
-
-Digest Sha256::finish() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(impl_->ctx, digest, &length);
-  return Digest{hex_of(digest, length)};
-}
-
-// ---- FileLock ----
-
-FileLock::FileLock(FileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-
-FileLock& FileLock::operator=(FileLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-namespace {
-
-// Opens (creating) the lock file and takes the lock. A lock file may be unlinked by its holder
-// (eviction does so), so after locking we check that the path still names the file we locked;
-// otherwise we would hold a lock nobody else can see.
-Result<FileLock> lock_file(const fs::path& path, FileLock::Mode mode, bool blocking,
-                           std::optional<std::chrono::milliseconds> wait) {
-  const int operation = mode == FileLock::Mode::Shared ? LOCK_SH : LOCK_EX;
-  const auto deadline = std::chrono::steady_clock::now() + wait.value_or(std::chrono::hours(0));
-  for (;;) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == ENOENT) {
-      std::error_code ec;
-      fs::create_directories(path.parent_path(), ec);
-      fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    }
-    if (fd < 0) return failed("cannot open lock file " + path.string() + ": " + errno_text());
-    FileLock lock = FileLock::adopt(fd);
-    bool locked = false;
-    if (blocking && !wait) {
-      while (::flock(fd, operation) != 0) {
-        if (errno != EINTR) return failed("cannot lock " + path.string() + ": " + errno_text());
-      }
-      locked = true;
-    } else {
-      for (;;) {
-        if (::flock(fd, operation | LOCK_NB) == 0) {
-          locked = true;
-          break;
-        }
-        if (errno != EWOULDBLOCK && errno != EINTR) {
-          return failed("cannot lock " + path.string() + ": " + errno_text());
-        }
-        if (!blocking || std::chrono::steady_clock::now() >= deadline) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-    }
-    if (!locked) return FileLock{};
-    if (same_file(fd, path)) return lock;
-    // Replaced or unlinked while we waited: lock the current file instead.
-  }
-}
-
-}  // namespace
-
-Result<FileLock> FileLock::acquire(const fs::path& path, Mode mode,
-                                   std::optional<std::chrono::milliseconds> wait) {
-  return lock_file(path, mode, true, wait);
-}
-
-Result<FileLock> FileLock::try_acquire(const fs::path& path, Mode mode) {
-  return lock_file(path, mode, false, std::nullopt);
+Error digest_mismatch(const Digest& expected) {
+  return failed("digest mismatch: the bytes do not match the expected " + expected.str());
 }
 
 // ---- BlobStore ----
@@ -167,29 +43,10 @@ bool BlobStore::contains(const Digest& digest) const {
   return fs::is_regular_file(path_of(digest), ec);
 }
 
-fs::path BlobStore::temp_path() const {
-  static std::atomic<unsigned> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::ostringstream name;
-  name << ".tmp-" << ::getpid() << "-" << counter++ << "-" << std::hex << rng();
-  return root_ / "sha256" / name.str();
-}
-
-Result<Ok> BlobStore::commit(const fs::path& temp_file, const Digest& digest) {
-  std::error_code ec;
-  fs::rename(temp_file, path_of(digest), ec);
-  if (ec) {
-    fs::remove(temp_file, ec);
-    return failed("cannot store blob " + digest.str() + " in " + root_.string() + ": " +
-                  ec.message());
-  }
-  return Ok{};
-}
-
 Result<Digest> BlobStore::put(std::string_view bytes, const std::optional<Digest>& expected) {
   Digest digest = sha256_of(bytes);
   if (expected && *expected != digest) {
-    return failed("digest mismatch: expected " + expected->str() + ", got " + digest.str());
+    return digest_mismatch(*expected);
   }
   if (contains(digest)) return digest;
   auto out = writer();
@@ -212,7 +69,7 @@ Result<BlobStore::Writer> BlobStore::writer() const {
   std::error_code ec;
   fs::create_directories(root_ / "sha256", ec);
   if (ec) return failed("cannot create blob store " + root_.string() + ": " + ec.message());
-  fs::path temp = temp_path();
+  fs::path temp = temp_path_in(root_ / "sha256");
   const int fd = ::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return failed("cannot create " + temp.string() + ": " + errno_text());
   FileLock file = FileLock::adopt(fd);
@@ -269,7 +126,7 @@ Result<Digest> BlobStore::Writer::commit(const std::optional<Digest>& expected) 
   Digest digest = hash_->finish();
   if (expected && *expected != digest) {
     discard();
-    return failed("digest mismatch: expected " + expected->str() + ", got " + digest.str());
+    return digest_mismatch(*expected);
   }
   // The rename must not become visible before the bytes are durable, or a power cut could leave
   // a complete-looking but empty blob under its digest.
@@ -391,10 +248,10 @@ std::size_t BlobStore::remove_stale_temps(std::chrono::seconds min_age) const {
     if (fd < 0) continue;
     FileLock lock = FileLock::adopt(fd);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) continue;
-    if (!same_file(fd, path)) continue;
+    if (!lock.names(path)) continue;
     if (::unlink(path.c_str()) == 0) ++removed;
   }
   return removed;
 }
 
-}  // namespace wwp::modules
+}  // namespace wwp::store

@@ -15,68 +15,15 @@
 #include <optional>
 #include <string>
 
+#include "common/digest.hpp"
 #include "common/result.hpp"
+#include "store/file_lock.hpp"
 
-namespace wwp::modules {
+namespace wwp::store {
 
-struct Digest {
-  std::string hex;  // 64 lowercase hex digits of SHA-256
-
-  std::string str() const { return "sha256:" + hex; }
-  bool operator==(const Digest&) const = default;
-};
-
-// Parses "sha256:<hex>" or a bare hex digest.
-std::optional<Digest> parse_digest(std::string_view text);
-Digest sha256_of(std::string_view bytes);
-
-// Incremental SHA-256, for bytes that arrive in pieces.
-class Sha256 {
- public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-
-  void update(std::string_view bytes);
-  Digest finish();  // the hasher is spent afterwards
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-// An flock(2) on a lock file, released when the object dies. Works between processes and between
-// threads of one process (every FileLock opens its own file description).
-class FileLock {
- public:
-  enum class Mode { Shared, Exclusive };
-
-  FileLock() = default;
-  FileLock(FileLock&& other) noexcept;
-  FileLock& operator=(FileLock&& other) noexcept;
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  ~FileLock();
-
-  // Creates the file if needed. Blocking unless `wait` is given: then it polls and returns an
-  // empty (not held) lock once `wait` has passed.
-  static Result<FileLock> acquire(const std::filesystem::path& path, Mode mode,
-                                  std::optional<std::chrono::milliseconds> wait = std::nullopt);
-  // Never blocks: an empty lock if someone else holds a conflicting lock.
-  static Result<FileLock> try_acquire(const std::filesystem::path& path, Mode mode);
-
-  bool held() const { return fd_ >= 0; }
-  explicit operator bool() const { return held(); }
-  int fd() const { return fd_; }
-
-  // Takes ownership of an open descriptor that already holds an flock.
-  static FileLock adopt(int fd) { return FileLock(fd); }
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
-};
+// "digest mismatch: the bytes are not <expected>". The digest that was computed is left out on
+// purpose: echoing it would reveal the hash of whatever a template's URL points at.
+Error digest_mismatch(const Digest& expected);
 
 class BlobStore {
  public:
@@ -88,11 +35,6 @@ class BlobStore {
 
   // Stores `bytes` under their digest; if `expected` is given and differs, nothing is stored.
   Result<Digest> put(std::string_view bytes, const std::optional<Digest>& expected = std::nullopt);
-  // Moves a fully written and verified temporary file (created by temp_path()) into place.
-  Result<Ok> commit(const std::filesystem::path& temp_file, const Digest& digest);
-  // A fresh temporary file name inside the store (same filesystem, so rename is atomic).
-  std::filesystem::path temp_path() const;
-
   Result<std::string> read(const Digest& digest) const;
 
   // Streams bytes into a locked temporary file while hashing them; commit() verifies and renames.
@@ -166,4 +108,4 @@ class BlobStore {
   std::filesystem::path root_;
 };
 
-}  // namespace wwp::modules
+}  // namespace wwp::store

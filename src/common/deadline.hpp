@@ -1,0 +1,28 @@
+// Absolute deadlines on the monotonic clock. A step has one deadline that spans all its phases
+// (module pull, artifact transfers, the run); every network call takes it as a time point, not as
+// a fresh timeout, so retries and redirects cannot stretch the step.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+
+namespace wwp {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+// No deadline: waits are bounded by attempts and stall limits only.
+inline constexpr Deadline kNoDeadline = Deadline::max();
+
+inline Deadline deadline_in(std::chrono::milliseconds budget) {
+  return std::chrono::steady_clock::now() + budget;
+}
+
+// Time left, never negative; kNoDeadline gives a very large value.
+inline std::chrono::milliseconds remaining(Deadline deadline) {
+  if (deadline == kNoDeadline) return std::chrono::milliseconds::max();
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds(0));
+}
+
+}  // namespace wwp
