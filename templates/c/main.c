@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 static int step(void) {
-  const char *name = wwp_param("name");
+  const char* name = wwp_param("name");
   if (name == NULL || *name == '\0') {
     wwp_fail("input parameter name is missing or empty");
     return 0;

@@ -28,8 +28,11 @@ import (
 	"sigs.k8s.io/yaml"
 
 	wfv1 "github.com/argoproj/argo-workflows/v4/pkg/apis/workflow/v1alpha1"
+	wffake "github.com/argoproj/argo-workflows/v4/pkg/client/clientset/versioned/fake"
 	"github.com/argoproj/argo-workflows/v4/util/logging"
 	"github.com/argoproj/argo-workflows/v4/workflow/common"
+	"github.com/argoproj/argo-workflows/v4/workflow/templateresolution"
+	"github.com/argoproj/argo-workflows/v4/workflow/validate"
 )
 
 const (
@@ -315,7 +318,7 @@ func TestKitModulesByOCIReference(t *testing.T) {
 		"jq":      planKitTask(t, contrib("jq"), "jq", meta, nil, nil, refs["jq"]),
 		"jq-doc":  planKitTask(t, contrib("jq"), "jq-document-artifact", meta, map[string]string{"expression": ".items | length"}, map[string]string{"document": "inputs/doc.json"}, refs["jq"]),
 		"jq-file": planKitTask(t, contrib("jq"), "jq-artifacts", meta, nil, map[string]string{"expression": "inputs/program.jq", "document": "inputs/doc.json"}, refs["jq"]),
-		"yq":      planKitTask(t, contrib("yq"), "yq", meta, map[string]string{"expression": ".a.b", "document": "a: {b: [x, y]}"}, nil, refs["yq"]),
+		"yq":      planKitTask(t, contrib("yq"), "yq", meta, map[string]string{"expression": ".a.b", "document": "a:\n  b:\n    - x\n    - y\n"}, nil, refs["yq"]),
 		"yq-doc":  planKitTask(t, contrib("yq"), "yq-document-artifact", meta, map[string]string{"expression": ".name"}, map[string]string{"document": "inputs/doc.yaml"}, refs["yq"]),
 		"yq-file": planKitTask(t, contrib("yq"), "yq-artifacts", meta, nil, map[string]string{"expression": "inputs/expression.yq", "document": "inputs/doc.yaml"}, refs["yq"]),
 	}
@@ -376,4 +379,63 @@ func TestKitModulesByOCIReference(t *testing.T) {
 	exact("yq", "- x\n- y")
 	exact("yq-doc", "kit")
 	exact("yq-file", "2")
+}
+
+// TestKitWorkflowsAreValidArgo holds every workflow.yaml of the kit (templates, examples,
+// contrib) to what TestExampleWorkflowsAreValidArgo holds examples/workflows to: Argo's strict
+// decoding and submit validation, and plugin.wasm blocks the plugin accepts.
+func TestKitWorkflowsAreValidArgo(t *testing.T) {
+	ctx := logging.WithLogger(context.Background(), logging.NewSlogLoggerCustom(logging.Error, logging.Text, os.Stderr))
+	client := wffake.NewSimpleClientset()
+	wftmpls := templateresolution.WrapWorkflowTemplateInterface(client.ArgoprojV1alpha1().WorkflowTemplates(namespace))
+	cwftmpls := templateresolution.WrapClusterWorkflowTemplateInterface(client.ArgoprojV1alpha1().ClusterWorkflowTemplates())
+	var files []string
+	for _, pattern := range []string{"../../templates/*/workflow.yaml", "../../examples/*/workflow.yaml", "../../contrib/*/workflow.yaml"} {
+		found, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, found...)
+	}
+	if len(files) < 3+3+2 {
+		t.Fatalf("found only %v", files)
+	}
+	for _, file := range files {
+		t.Run(file, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wf wfv1.Workflow
+			if err := yaml.UnmarshalStrict(data, &wf); err != nil {
+				t.Fatalf("not a valid Argo Workflow: %v", err)
+			}
+			if wf.GenerateName == "" {
+				t.Error("metadata.generateName is empty (workflows are meant for `argo submit`)")
+			}
+			wf.Name = wf.GenerateName + "abcde"
+			if err := validate.ValidateWorkflow(ctx, wftmpls, cwftmpls, &wf, nil, validate.ValidateOpts{Submit: true}); err != nil {
+				t.Errorf("Argo's validation: %v", err)
+			}
+			found := 0
+			for _, tmpl := range wf.Spec.Templates {
+				if tmpl.Plugin == nil {
+					continue
+				}
+				var keys map[string]json.RawMessage
+				if err := json.Unmarshal(tmpl.Plugin.Value, &keys); err != nil {
+					t.Fatalf("template %s: plugin: %v", tmpl.Name, err)
+				}
+				if raw, ok := keys["wasm"]; ok {
+					found++
+					for _, problem := range checkWasmBlock(raw, tmpl) {
+						t.Errorf("template %s: plugin.wasm.%s", tmpl.Name, problem)
+					}
+				}
+			}
+			if found == 0 {
+				t.Error("no template with a plugin.wasm block")
+			}
+		})
+	}
 }
