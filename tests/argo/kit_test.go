@@ -401,7 +401,7 @@ func TestKitWorkflowsAreValidArgo(t *testing.T) {
 		t.Fatalf("found only %v", files)
 	}
 	for _, file := range files {
-		t.Run(file, func(t *testing.T) {
+		t.Run(strings.TrimPrefix(file, "../../"), func(t *testing.T) {
 			data, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
