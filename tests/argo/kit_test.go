@@ -315,6 +315,9 @@ func TestKitModulesByOCIReference(t *testing.T) {
 			map[string]string{"input": "inputs/photo.png", "watermark": "inputs/mark.png"}, refs["image-processor"]),
 		"bad-effect": planKitTask(t, examples("image-processor"), "image-processor", meta, map[string]string{"effect": "sepia"},
 			map[string]string{"input": "inputs/photo.png"}, refs["image-processor"]),
+		"qr-too-long": planKitTask(t, examples("text2qr"), "text2qr", meta, map[string]string{"text": strings.Repeat("a", 3000)}, nil, refs["text2qr"]),
+		"not-an-image": planKitTask(t, examples("image-processor"), "image-processor", meta, map[string]string{"effect": "blur"},
+			map[string]string{"input": "inputs/doc.json"}, refs["image-processor"]),
 		"jq":      planKitTask(t, contrib("jq"), "jq", meta, nil, nil, refs["jq"]),
 		"jq-doc":  planKitTask(t, contrib("jq"), "jq-document-artifact", meta, map[string]string{"expression": ".items | length"}, map[string]string{"document": "inputs/doc.json"}, refs["jq"]),
 		"jq-file": planKitTask(t, contrib("jq"), "jq-artifacts", meta, nil, map[string]string{"expression": "inputs/program.jq", "document": "inputs/doc.json"}, refs["jq"]),
@@ -360,6 +363,16 @@ func TestKitModulesByOCIReference(t *testing.T) {
 	n = expectNode(t, res, "bad-effect", wfv1.NodeFailed)
 	if !strings.Contains(n.Message, `unknown effect "sepia"`) {
 		t.Errorf("bad-effect: message %q does not name the unknown effect", n.Message)
+	}
+
+	// Bad input fails the step with a message that names the problem.
+	n = expectNode(t, res, "qr-too-long", wfv1.NodeFailed)
+	if !strings.Contains(n.Message, "3000 bytes; a QR code holds at most 2953") {
+		t.Errorf("qr-too-long: message %q does not give the limit", n.Message)
+	}
+	n = expectNode(t, res, "not-an-image", wfv1.NodeFailed)
+	if !strings.Contains(n.Message, "input artifact input: not a JPEG or PNG image") {
+		t.Errorf("not-an-image: message %q does not name the bad artifact", n.Message)
 	}
 
 	exact := func(id, want string) {

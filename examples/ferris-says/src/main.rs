@@ -8,7 +8,8 @@ fn main() {
     run(|invocation, output| {
         let text = invocation.require_parameter("text")?;
         let mut said = Vec::new();
-        ferris_says::say(&text, WIDTH, &mut said).map_err(|e| Error(format!("ferris-says: {e}")))?;
+        ferris_says::say(&text, WIDTH, &mut said)
+            .map_err(|e| Error(format!("ferris-says: {e}")))?;
         let said = String::from_utf8(said).map_err(|e| Error(format!("ferris-says: {e}")))?;
         print!("{said}");
         output.parameter("text", said);

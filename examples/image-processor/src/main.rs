@@ -21,7 +21,11 @@ fn load(path: &Path, what: &str) -> Result<DynamicImage, Error> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
-    reader.decode().map_err(|e| Error(format!("{what}: not a JPEG or PNG image within {MAX_SIDE}x{MAX_SIDE}: {e}")))
+    reader.decode().map_err(|e| {
+        Error(format!(
+            "{what}: not a JPEG or PNG image within {MAX_SIDE}x{MAX_SIDE}: {e}"
+        ))
+    })
 }
 
 fn apply(effect: &str, img: DynamicImage) -> Result<DynamicImage, Error> {
@@ -55,8 +59,13 @@ fn watermark(img: DynamicImage, mark: DynamicImage) -> DynamicImage {
 
 fn main() {
     run(|invocation, output| {
-        let effect = invocation.parameter("effect").unwrap_or_else(|| "desaturate".into());
-        let input = load(&invocation.require_input_artifact("input")?, "input artifact input")?;
+        let effect = invocation
+            .parameter("effect")
+            .unwrap_or_else(|| "desaturate".into());
+        let input = load(
+            &invocation.require_input_artifact("input")?,
+            "input artifact input",
+        )?;
         let mut result = apply(effect.trim(), input)?;
         if let Some(mark) = invocation.input_artifact("watermark") {
             result = watermark(result, load(&mark, "input artifact watermark")?);
@@ -67,7 +76,11 @@ fn main() {
             .map_err(|e| Error(format!("cannot write {}: {e}", path.display())))?;
         output
             .parameter("size", format!("{}x{}", result.width(), result.height()))
-            .message(format!("{effect}: {}x{} PNG", result.width(), result.height()));
+            .message(format!(
+                "{effect}: {}x{} PNG",
+                result.width(),
+                result.height()
+            ));
         Ok(())
     })
 }

@@ -24,7 +24,11 @@ fn main() {
         picture
             .save_with_format(&path, image::ImageFormat::Png)
             .map_err(|e| Error(format!("cannot write {}: {e}", path.display())))?;
-        output.message(format!("QR code {}x{} px", picture.width(), picture.height()));
+        output.message(format!(
+            "QR code {}x{} px",
+            picture.width(),
+            picture.height()
+        ));
         Ok(())
     })
 }

@@ -22,6 +22,8 @@ pub const INPUT_FILE: &str = "/work/input.json";
 pub const RESULT_FILE: &str = "/work/result.json";
 pub const ARTIFACTS_IN_DIR: &str = "/work/artifacts-in";
 pub const ARTIFACTS_OUT_DIR: &str = "/work/artifacts-out";
+/// The most input.json this SDK reads (the same as the C and Go SDKs).
+pub const MAX_INPUT_BYTES: u64 = 16 << 20;
 
 /// An error with a message meant for the workflow's user (it becomes the node's message).
 #[derive(Debug, Clone, PartialEq)]
@@ -89,8 +91,19 @@ impl Invocation {
     }
 
     pub fn load_from(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path)
+        use std::io::Read;
+        let file = std::fs::File::open(path)
             .map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
+        let mut text = String::new();
+        file.take(MAX_INPUT_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
+        if text.len() as u64 > MAX_INPUT_BYTES {
+            return Err(Error(format!(
+                "{} is larger than {MAX_INPUT_BYTES} bytes",
+                path.display()
+            )));
+        }
         Self::parse(&text)
     }
 
@@ -100,7 +113,10 @@ impl Invocation {
 
     /// The input parameter `name` as text (numbers and booleans as JSON), if the template has it.
     pub fn parameter(&self, name: &str) -> Option<String> {
-        self.parameters.iter().find(|p| p.name == name).map(|p| as_text(&p.value))
+        self.parameters
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| as_text(&p.value))
     }
 
     /// Like [`parameter`](Self::parameter), with an error naming the missing parameter.
@@ -111,7 +127,10 @@ impl Invocation {
 
     /// A plugin option: any key of the template's `plugin.wasm` block the plugin does not know.
     pub fn plugin_option(&self, name: &str) -> Option<String> {
-        self.plugin_options.iter().find(|p| p.name == name).map(|p| as_text(&p.value))
+        self.plugin_options
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| as_text(&p.value))
     }
 
     /// Where the input artifact `name` is, if the template declares it and it was supplied
@@ -160,7 +179,11 @@ pub struct Output {
 
 impl Default for Output {
     fn default() -> Self {
-        Output { phase: "Succeeded".into(), message: String::new(), outputs: Outputs::default() }
+        Output {
+            phase: "Succeeded".into(),
+            message: String::new(),
+            outputs: Outputs::default(),
+        }
     }
 }
 
@@ -172,7 +195,10 @@ impl Output {
     /// Sets the output parameter `name` (replacing an earlier value).
     pub fn parameter(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
         self.outputs.parameters.retain(|p| p.name != name);
-        self.outputs.parameters.push(Parameter { name: name.into(), value: Value::String(value.into()) });
+        self.outputs.parameters.push(Parameter {
+            name: name.into(),
+            value: Value::String(value.into()),
+        });
         self
     }
 
@@ -183,7 +209,10 @@ impl Output {
         std::fs::create_dir_all(ARTIFACTS_OUT_DIR)
             .map_err(|e| Error(format!("cannot create {ARTIFACTS_OUT_DIR}: {e}")))?;
         self.outputs.artifacts.retain(|a| a.name != name);
-        self.outputs.artifacts.push(ReportedArtifact { name: name.into(), path: path.display().to_string() });
+        self.outputs.artifacts.push(ReportedArtifact {
+            name: name.into(),
+            path: path.display().to_string(),
+        });
         Ok(path)
     }
 
@@ -255,7 +284,8 @@ pub mod plain {
             std::fs::create_dir_all(parent)
                 .map_err(|e| Error(format!("cannot create {}: {e}", parent.display())))?;
         }
-        std::fs::write(path, value).map_err(|e| Error(format!("cannot write {}: {e}", path.display())))
+        std::fs::write(path, value)
+            .map_err(|e| Error(format!("cannot write {}: {e}", path.display())))
     }
 
     /// Prints `message` on stderr and exits with `code` (the step fails with that exit code).
@@ -282,7 +312,23 @@ mod tests {
         assert_eq!(inv.parameter("n").as_deref(), Some("3"));
         assert_eq!(inv.plugin_option("greeting").as_deref(), Some("hi"));
         assert!(inv.parameter("missing").is_none());
-        assert_eq!(inv.require_parameter("missing").unwrap_err().0, "input parameter missing is missing");
+        assert_eq!(
+            inv.require_parameter("missing").unwrap_err().0,
+            "input parameter missing is missing"
+        );
+    }
+
+    #[test]
+    fn refuses_oversized_input() {
+        let path = std::env::temp_dir().join(format!("wwp-sdk-big-{}.json", std::process::id()));
+        let big = format!(
+            "{{\"workflow_name\": \"{}\"}}",
+            "x".repeat((MAX_INPUT_BYTES + 1) as usize)
+        );
+        std::fs::write(&path, big).unwrap();
+        let err = Invocation::load_from(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert!(err.0.contains("is larger than"), "{err}");
     }
 
     #[test]
