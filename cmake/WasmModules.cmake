@@ -31,3 +31,5 @@ function(wwp_go_module name source_dir)
   add_custom_target(module_${name} DEPENDS "${out}")
   add_dependencies(wasm_modules module_${name})
 endfunction()
+
+include(${CMAKE_CURRENT_LIST_DIR}/KitModules.cmake)

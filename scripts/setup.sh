@@ -14,6 +14,8 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for the tests: OCI registry, OCI client, S3 client, load generator
   docker-registry skopeo awscli wrk apache2-utils openssl
+  # the module kit's tests: a real QR decoder for examples/text2qr
+  zbar-tools
 )
 
 missing=()
@@ -45,6 +47,12 @@ command -v go >/dev/null || { echo "setup: Go toolchain not found" >&2; exit 1; 
 if ! rustup target list --installed | grep -qx wasm32-wasip2; then
   echo "setup: adding Rust target wasm32-wasip2"
   rustup target add wasm32-wasip2
+fi
+
+# Rust modules (examples/, templates/rust) build for wasm32-wasip1.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
+  echo "setup: adding the Rust target wasm32-wasip1"
+  rustup target add wasm32-wasip1
 fi
 
 # A real S3 server for the artifact tests, built from the Go module proxy.

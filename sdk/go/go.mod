@@ -1,0 +1,3 @@
+module github.com/wasm-workflows-plugin/sdk/go
+
+go 1.24
