@@ -24,8 +24,7 @@ namespace {
 constexpr std::size_t kBlock = 64 * 1024;
 
 Result<Ok> check_deadline(const Deadline& deadline) {
-  if (std::chrono::steady_clock::now() >= deadline)
-    return failed("the step's deadline passed");
+  if (std::chrono::steady_clock::now() >= deadline) return failed("the step's deadline passed");
   return Ok{};
 }
 

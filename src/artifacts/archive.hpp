@@ -17,11 +17,10 @@ namespace wwp::artifacts {
 
 enum class ArchiveFormat { TarGz, Zip };
 
-
 struct ExtractLimits {
   std::uint64_t max_bytes = 10ULL << 30;  // total size of the extracted files
   std::uint64_t max_entries = 100000;
-  std::uint64_t max_depth = 100;  // directory levels of an entry's name
+  std::uint64_t max_depth = 100;    // directory levels of an entry's name
   Deadline deadline = kNoDeadline;  // the step's: extraction stops there
 };
 
