@@ -1,12 +1,9 @@
 #include "modules/compiled_cache.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <cstring>
-#include <fstream>
 
+#include "common/atomic_file.hpp"
 #include "common/file_bytes.hpp"
 
 namespace wwp::modules {
@@ -203,28 +200,10 @@ std::optional<sandbox::CompiledModule> CompiledCache::load_from_disk(const Diges
 void CompiledCache::store_on_disk(const Digest& digest, const sandbox::CompiledModule& module) {
   auto payload = engine_.serialize(module);
   if (!payload) return;  // the cache is an optimisation: a failed write costs a recompile later
-  std::error_code ec;
-  fs::create_directories(disk_dir_, ec);
-  if (ec) return;
-  const fs::path final_path = disk_path(digest);
-  fs::path temp = final_path;
-  temp += ".tmp-" + std::to_string(::getpid()) + "-" +
-          std::to_string(reinterpret_cast<std::uintptr_t>(&payload));
-  const std::string header = seal_->header(digest.hex, engine_.fingerprint(), *payload);
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(reinterpret_cast<const char*>(payload->data()),
-              static_cast<std::streamsize>(payload->size()));
-    out.flush();
-    if (!out) {
-      fs::remove(temp, ec);
-      return;
-    }
-  }
-  // rename() is atomic: readers in this or another process see the old file or the whole new one.
-  fs::rename(temp, final_path, ec);
-  if (ec) fs::remove(temp, ec);
+  std::string file = seal_->header(digest.hex, engine_.fingerprint(), *payload);
+  file.append(reinterpret_cast<const char*>(payload->data()), payload->size());
+  // Readers in this or another process see no file or the whole sealed one, never a torn one.
+  (void)write_file_atomically(disk_path(digest), file);
 }
 
 }  // namespace wwp::modules
