@@ -158,6 +158,17 @@ HostResult request(wasmtime::Caller caller, std::int32_t url_ptr, std::int32_t u
   return http_error::kSuccess;
 }
 
+// Runs `use(response, memory)` for an open response handle, or answers the error code for an
+// unknown handle or a module without memory.
+HostResult with_response(wasmtime::Caller& caller, std::int32_t handle, auto use) {
+  auto& open = step_state(caller).http.open;
+  auto it = open.find(handle);
+  if (it == open.end()) return http_error::kInvalidHandle;
+  auto memory = GuestMemory::of(caller);
+  if (!memory) return http_error::kMemoryNotFound;
+  return use(it->second, *memory);
+}
+
 void define(wasmtime::Linker& linker, std::string_view name, auto function) {
   auto defined = linker.func_wrap(kModule, name, std::move(function));
   if (!defined) {
@@ -177,48 +188,46 @@ void define_http_host_module(wasmtime::Linker& linker) {
   define(linker, "body_read",
          [](wasmtime::Caller caller, std::int32_t handle, std::int32_t buf, std::int32_t buf_len,
             std::int32_t written_ptr) -> HostResult {
-           auto& open = step_state(caller).http.open;
-           auto it = open.find(handle);
-           if (it == open.end()) return http_error::kInvalidHandle;
-           auto memory = GuestMemory::of(caller);
-           if (!memory) return http_error::kMemoryNotFound;
-           const std::string& body = it->second.response.body;
-           const std::size_t chunk = std::min<std::size_t>(static_cast<std::uint32_t>(buf_len),
-                                                           body.size() - it->second.body_read);
-           const auto result =
-               write_out(*memory, std::string_view(body).substr(it->second.body_read, chunk), buf,
-                         static_cast<std::int32_t>(chunk), written_ptr);
-           if (result == http_error::kSuccess) it->second.body_read += chunk;
-           return result;
+           return with_response(
+               caller, handle,
+               [&](HttpSession::OpenResponse& open, GuestMemory& memory) -> std::int32_t {
+                 const std::string& body = open.response.body;
+                 const std::size_t chunk = std::min<std::size_t>(
+                     static_cast<std::uint32_t>(buf_len), body.size() - open.body_read);
+                 const auto result =
+                     write_out(memory, std::string_view(body).substr(open.body_read, chunk), buf,
+                               static_cast<std::int32_t>(chunk), written_ptr);
+                 if (result == http_error::kSuccess) open.body_read += chunk;
+                 return result;
+               });
          });
   define(
       linker, "header_get",
       [](wasmtime::Caller caller, std::int32_t handle, std::int32_t name_ptr, std::int32_t name_len,
          std::int32_t buf, std::int32_t buf_len, std::int32_t written_ptr) -> HostResult {
-        auto& open = step_state(caller).http.open;
-        auto it = open.find(handle);
-        if (it == open.end()) return http_error::kInvalidHandle;
-        auto memory = GuestMemory::of(caller);
-        if (!memory) return http_error::kMemoryNotFound;
-        auto name = guest_string(*memory, name_ptr, name_len);
-        if (!name) return http_error::kMemoryAccessError;
-        for (const auto& [key, value] : it->second.response.headers) {
-          if (same_name(key, *name)) return write_out(*memory, value, buf, buf_len, written_ptr);
-        }
-        return http_error::kHeaderNotFound;
+        return with_response(
+            caller, handle,
+            [&](HttpSession::OpenResponse& open, GuestMemory& memory) -> std::int32_t {
+              auto name = guest_string(memory, name_ptr, name_len);
+              if (!name) return http_error::kMemoryAccessError;
+              for (const auto& [key, value] : open.response.headers) {
+                if (same_name(key, *name))
+                  return write_out(memory, value, buf, buf_len, written_ptr);
+              }
+              return http_error::kHeaderNotFound;
+            });
       });
   define(linker, "headers_get_all",
          [](wasmtime::Caller caller, std::int32_t handle, std::int32_t buf, std::int32_t buf_len,
             std::int32_t written_ptr) -> HostResult {
-           auto& open = step_state(caller).http.open;
-           auto it = open.find(handle);
-           if (it == open.end()) return http_error::kInvalidHandle;
-           auto memory = GuestMemory::of(caller);
-           if (!memory) return http_error::kMemoryNotFound;
-           std::string all;
-           for (const auto& [key, value] : it->second.response.headers)
-             all += key + ":" + value + "\n";
-           return write_out(*memory, all, buf, buf_len, written_ptr);
+           return with_response(
+               caller, handle,
+               [&](HttpSession::OpenResponse& open, GuestMemory& memory) -> std::int32_t {
+                 std::string all;
+                 for (const auto& [key, value] : open.response.headers)
+                   all += key + ":" + value + "\n";
+                 return write_out(memory, all, buf, buf_len, written_ptr);
+               });
          });
 }
 
