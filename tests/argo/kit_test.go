@@ -17,6 +17,8 @@ import (
 	"image/png"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,7 +45,7 @@ const (
 
 // kitModules are the modules under test: the name of the .wasm in WWP_MODULE_DIR and of the
 // repository it is pushed to.
-var kitModules = []string{"ferris-says", "text2qr", "image-processor", "jq", "yq"}
+var kitModules = []string{"ferris-says", "text2qr", "image-processor", "http-request", "jq", "yq"}
 
 // ---- real peers on loopback: docker-registry and versitygw ----------------------------------
 
@@ -259,6 +261,22 @@ func testPicture(t *testing.T, path string, w, h int, c color.RGBA) {
 	writeFile(t, path, buf.String())
 }
 
+// allowOnly replaces a plugin template's permissions.http.allowed_hosts (the example lists a
+// public host; the test's server is on loopback).
+func allowOnly(t *testing.T, tmpl *wfv1.Template, host string) {
+	t.Helper()
+	var plugin map[string]map[string]any
+	if err := json.Unmarshal(tmpl.Plugin.Value, &plugin); err != nil {
+		t.Fatal(err)
+	}
+	plugin["wasm"]["permissions"] = map[string]any{"http": map[string]any{"allowed_hosts": []string{host}}}
+	raw, err := json.Marshal(plugin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl.Plugin.Value = raw
+}
+
 func TestKitModulesByOCIReference(t *testing.T) {
 	f := newFixture(t, wasmPluginName)
 	for _, m := range kitModules {
@@ -325,10 +343,41 @@ func TestKitModulesByOCIReference(t *testing.T) {
 		"yq-doc":  planKitTask(t, contrib("yq"), "yq-document-artifact", meta, map[string]string{"expression": ".name"}, map[string]string{"document": "inputs/doc.yaml"}, refs["yq"]),
 		"yq-file": planKitTask(t, contrib("yq"), "yq-artifacts", meta, nil, map[string]string{"expression": "inputs/expression.yq", "document": "inputs/doc.yaml"}, refs["yq"]),
 	}
+	// http-request reaches a loopback server it is allowed to, and is refused another one.
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"method":%q,"received":%q}`, r.Method, body)
+	}))
+	defer api.Close()
+	other := httptest.NewServer(http.NotFoundHandler())
+	defer other.Close()
+	httpTask := planKitTask(t, examples("http-request"), "http-request", meta,
+		map[string]string{"url": api.URL + "/items", "method": "POST", "body": "wasm"}, nil, refs["http-request"])
+	allowOnly(t, &httpTask, api.URL)
+	tasks["http"] = httpTask
+	refusedTask := planKitTask(t, examples("http-request"), "http-request", meta,
+		map[string]string{"url": other.URL + "/"}, nil, refs["http-request"])
+	allowOnly(t, &refusedTask, api.URL)
+	tasks["http-refused"] = refusedTask
+
 	// A cold start compiles every module once (yq is 28 MB); later runs load the cache.
 	res := runAgent(t, meta, agentPlugins(t, f.varRunArgo, []string{srv.address}, []string{wasmPluginName}), tasks, 10*time.Minute)
 
-	n := expectNode(t, res, "ferris", wfv1.NodeSucceeded)
+	n := expectNode(t, res, "http", wfv1.NodeSucceeded)
+	for name, want := range map[string]string{"status_code": "201", "content_type": "application/json",
+		"body": `{"method":"POST","received":"wasm"}`} {
+		if got, _ := outputParameter(n, name); got != want {
+			t.Errorf("http-request: output parameter %s = %q, want %q", name, got, want)
+		}
+	}
+	n = expectNode(t, res, "http-refused", wfv1.NodeFailed)
+	if !strings.Contains(n.Message, "destination not allowed (error 7)") || !strings.Contains(n.Message, "allowed_hosts") {
+		t.Errorf("http-request to a host not on the list: message %q does not say it was refused", n.Message)
+	}
+
+	n = expectNode(t, res, "ferris", wfv1.NodeSucceeded)
 	if text, _ := outputParameter(n, "text"); !strings.Contains(text, ferrisText) || !strings.Contains(text, "_~^~^~_") ||
 		!strings.Contains(text, `\) /  o o  \ (/`) {
 		t.Errorf("ferris: output parameter text is not Ferris saying %q:\n%s", ferrisText, text)

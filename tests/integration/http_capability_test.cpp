@@ -178,3 +178,31 @@ TEST_F(HttpCapability, AServerThatNeverAnswersCostsOneTimeoutAndNothingElse) {
   node = get(allowed->url("/hello"), allow_only_allowed());
   EXPECT_EQ(node["phase"], "Succeeded") << node.dump();
 }
+
+TEST_F(HttpCapability, TheHttpRequestExampleReturnsStatusBodyAndContentType) {
+  auto params = [](const std::string& url, const std::string& method, const std::string& body) {
+    return Json{{"parameters",
+                 {{{"name", "url"}, {"value", url}},
+                  {{"name", "method"}, {"value", method}},
+                  {{"name", "body"}, {"value", body}},
+                  {{"name", "content_type"}, {"value", "application/json"}}}}};
+  };
+  Json tmpl = wasm_template("http-request.wasm", {{"permissions", allow_only_allowed()}});
+  tmpl["inputs"] = params(allowed->url("/echo"), "POST", R"({"hello":"wasm"})");
+  auto reply = plugin->execute(tmpl);
+  Json node = reply.body.value("node", Json());
+  EXPECT_EQ(node["phase"], "Succeeded") << reply.raw;
+  Json expected = Json::array({{{"name", "status_code"}, {"value", "201"}},
+                               {{"name", "body"}, {"value", R"({"hello":"wasm"})"}},
+                               {{"name", "content_type"}, {"value", "application/json"}}});
+  EXPECT_EQ(node["outputs"]["parameters"], expected) << reply.raw;
+
+  tmpl["inputs"] = params(other->url("/"), "GET", "");
+  reply = plugin->execute(tmpl);
+  node = reply.body.value("node", Json());
+  EXPECT_EQ(node["phase"], "Failed") << reply.raw;
+  EXPECT_NE(message(node).find("destination not allowed (error 7)"), std::string::npos)
+      << message(node);
+  EXPECT_NE(message(node).find("is not in permissions.http.allowed_hosts"), std::string::npos)
+      << message(node);
+}
