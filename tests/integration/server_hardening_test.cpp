@@ -113,7 +113,9 @@ TEST(ServerHardening, AuthenticatedBurstIsHeldWithinTheRequestMemoryBudget) {
   const long rss_after = status_kib(plugin.pid(), "VmRSS");
   std::cout << "authenticated burst: plugin RSS before " << rss_before << " KiB, peak " << peak
             << " KiB, after " << rss_after << " KiB\n";
-  EXPECT_LT(peak - rss_before, 200 * 1024);  // the 64Mi budget plus room; held: 720 MiB
+  // The 64Mi budget plus room (held without a budget: 720 MiB); under AddressSanitizer freed
+  // bodies also sit in its quarantine (256 MiB) before they can be reused.
+  EXPECT_LT(peak - rss_before, (kAsan ? 400 : 200) * 1024);
   // AddressSanitizer keeps freed memory in its quarantine (256 MiB) instead of returning it.
   if (!kAsan) {
     EXPECT_LT(rss_after - rss_before, 64 * 1024);
