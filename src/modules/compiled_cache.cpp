@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 #include "common/atomic_file.hpp"
 #include "common/file_bytes.hpp"
 
