@@ -1,26 +1,15 @@
-// Makes one request through the wasi_experimental_http host module, as modules built with the
-// wasi-experimental-http crate do: argv[1] URL, argv[2] method (default GET), argv[3] body.
-// Prints "status=N" and the body; on an error from the host it prints "error=N" and exits with
-// 100 + N, so tests see the exact code (7 = destination not allowed, 13 = too many sessions).
-// argv[4], when given, repeats the request that many times without closing the responses.
+// Makes one request through the wasi_experimental_http host module (declared by the C SDK's
+// wwp_http.h), as modules built with the wasi-experimental-http crate do: argv[1] URL, argv[2]
+// method (default GET), argv[3] body. Prints "status=N" and the body; on an error from the host it
+// prints "error=N" and exits with 100 + N, so tests see the exact code (7 = destination not
+// allowed, 13 = too many sessions). argv[4], when given, repeats the request that many times
+// without closing the responses.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define HTTP_IMPORT(name) \
-  __attribute__((import_module("wasi_experimental_http"), import_name(name)))
-
-HTTP_IMPORT("req")
-uint32_t req(const char* url, size_t url_len, const char* method, size_t method_len,
-             const char* headers, size_t headers_len, const uint8_t* body, size_t body_len,
-             uint16_t* status, int32_t* handle);
-HTTP_IMPORT("close") uint32_t close_response(int32_t handle);
-HTTP_IMPORT("body_read")
-uint32_t body_read(int32_t handle, uint8_t* buf, size_t buf_len, size_t* written);
-HTTP_IMPORT("header_get")
-uint32_t header_get(int32_t handle, const char* name, size_t name_len, uint8_t* buf, size_t buf_len,
-                    size_t* written);
+#include "wwp_http.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -35,8 +24,9 @@ int main(int argc, char** argv) {
   uint16_t status = 0;
   int32_t handle = -1;
   for (int i = 0; i < repeat; i++) {
-    uint32_t err = req(url, strlen(url), method, strlen(method), headers, strlen(headers),
-                       (const uint8_t*)body, strlen(body), &status, &handle);
+    uint32_t err =
+        wwp_http_request(url, strlen(url), method, strlen(method), headers, strlen(headers),
+                         (const uint8_t*)body, strlen(body), &status, &handle);
     if (err != 0) {
       printf("error=%u\n", err);
       return 100 + (int)err;
@@ -45,15 +35,15 @@ int main(int argc, char** argv) {
   printf("status=%u\n", status);
   uint8_t value[256];
   size_t written = 0;
-  if (header_get(handle, "Content-Type", 12, value, sizeof value - 1, &written) == 0) {
+  if (wwp_http_header_get(handle, "Content-Type", 12, value, sizeof value - 1, &written) == 0) {
     value[written] = 0;
     printf("content-type=%s\n", (const char*)value);
   }
   uint8_t chunk[7];  // small on purpose: the body comes in several reads
   for (;;) {
-    if (body_read(handle, chunk, sizeof chunk, &written) != 0) return 3;
+    if (wwp_http_body_read(handle, chunk, sizeof chunk, &written) != 0) return 3;
     if (written == 0) break;
     fwrite(chunk, 1, written, stdout);
   }
-  return close_response(handle) == 0 ? 0 : 4;
+  return wwp_http_close(handle) == 0 ? 0 : 4;
 }
