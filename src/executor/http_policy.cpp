@@ -7,17 +7,13 @@
 #include <cstring>
 #include <memory>
 
+#include "common/text.hpp"
+
 namespace wwp::executor {
 
 using model::Json;
 
 namespace {
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 std::uint16_t default_port(const std::string& scheme) { return scheme == "https" ? 443 : 80; }
 
@@ -44,8 +40,8 @@ std::optional<ParsedUrl> parse_url(const std::string& text) {
   auto scheme = part(CURLUPART_SCHEME);
   auto host = part(CURLUPART_HOST);
   if (!scheme || !host || host->empty()) return std::nullopt;
-  parsed.scheme = lower(*scheme);
-  parsed.host = lower(*host);
+  parsed.scheme = to_lower(*scheme);
+  parsed.host = to_lower(*host);
   if (parsed.host.size() > 2 && parsed.host.front() == '[' && parsed.host.back() == ']')
     parsed.host = parsed.host.substr(1, parsed.host.size() - 2);
   if (!parsed.host.empty() && parsed.host.back() == '.') parsed.host.pop_back();
