@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$HOME/go/bin:$PATH"
+# ccache shares compiled objects between clones at different paths (relative to this folder).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 flavour=${1:-release}
 case "$flavour" in
   release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release) ;;

@@ -5,7 +5,7 @@ set -euo pipefail
 
 DEBIAN_PACKAGES=(
   # toolchain and build
-  cmake ninja-build g++ pkg-config clang-format
+  cmake ninja-build g++ pkg-config clang-format ccache
   # Wasm test modules: C via clang + wasi-libc
   clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
   # libraries (docs/dependencies.md says why each)
