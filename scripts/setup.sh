@@ -62,3 +62,11 @@ if ! [[ -x "$HOME/go/bin/versitygw" ]] || ! grep -q "$VERSITYGW_VERSION" "$HOME/
   go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
   echo "$VERSITYGW_VERSION" > "$HOME/go/bin/.versitygw-version"
 fi
+
+# A real signer for the module provenance tests (cosign, key pairs, no transparency log).
+COSIGN_VERSION=v2.4.1
+if ! [[ -x "$HOME/go/bin/cosign" ]] || ! grep -q "$COSIGN_VERSION" "$HOME/go/bin/.cosign-version" 2>/dev/null; then
+  echo "setup: building cosign $COSIGN_VERSION (module signatures for tests)"
+  go install "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION"
+  echo "$COSIGN_VERSION" > "$HOME/go/bin/.cosign-version"
+fi

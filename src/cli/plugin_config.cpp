@@ -22,6 +22,20 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
   c.add_option("--module-dir", config.module_dir,
                "Directory that `module: {path: ...}` names files in")
       ->envname("MODULE_DIR");
+  c.add_option("--signature-key", config.signature_keys,
+               "PEM public key (ECDSA P-256, e.g. cosign.pub) that may sign OCI modules; repeat "
+               "for several")
+      ->envname("SIGNATURE_KEYS")
+      ->delimiter(',');
+  c.add_option("--signature-policy", config.signature_policy,
+               "PREFIX=MODE: modules under registry[/repository] PREFIX need a signature "
+               "(require), are checked and run anyway (warn) or not checked (off); '*' matches "
+               "all; the longest prefix wins; repeat for several")
+      ->envname("SIGNATURE_POLICY")
+      ->delimiter(',');
+  c.add_option("--signature-policy-file", config.signature_policy_file,
+               "File of 'PREFIX MODE' lines, added after --signature-policy")
+      ->envname("SIGNATURE_POLICY_FILE");
   c.add_option("--sandbox-dir", config.sandbox_dir,
                "Where per-step sandbox directories are created (default: <cache>/sandboxes)")
       ->envname("SANDBOX_DIR");

@@ -63,6 +63,10 @@ struct PluginConfig {
   std::string http_max_response = "16Mi";
   std::string http_timeout = "30s";
   std::vector<std::string> http_deny_cidrs = {"169.254.0.0/16", "fe80::/10"};
+  // Module provenance (docs/oci.md): cosign keys and a mode per registry/repository prefix
+  std::vector<std::string> signature_keys;
+  std::vector<std::string> signature_policy;  // PREFIX=MODE
+  std::string signature_policy_file;
   // Artifacts
   std::string artifact_repository;
   std::string artifact_secrets_dir;
