@@ -287,6 +287,11 @@ Result<Ok> S3Client::put_single(const std::string& bucket, const std::string& ke
   c.what = "PUT " + s3_uri(bucket, key);
   auto response = call(c);
   if (!response) return response.error();
+  // S3 answers a stored object with its ETag; a 200 without one came from something else (a
+  // proxy, a captive portal) and nothing says the object is there.
+  if (response->header("etag").value_or("").empty()) {
+    return failed("S3 " + c.what + ": no ETag in the answer (is the endpoint an S3 server?)");
+  }
   return Ok{};
 }
 
