@@ -198,7 +198,11 @@ void FaultyProxy::pump(int client, int upstream, Mode mode, std::size_t after_by
         closed = true;
         break;
       }
-      if (from == upstream) response_bytes += size;
+      if (from == upstream) {
+        response_bytes += size;
+      } else {
+        request_bytes_ += size;
+      }
     }
     if (closed) break;
   }

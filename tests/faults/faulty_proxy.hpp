@@ -40,6 +40,8 @@ class FaultyProxy {
   int connections() const { return connections_.load(); }
   // Connections that got the fault (hung, reset or answered garbage).
   int faults() const { return faults_.load(); }
+  // Bytes forwarded from clients to the server (request bodies: uploads).
+  std::size_t request_bytes() const { return request_bytes_.load(); }
 
  private:
   void accept_loop();
@@ -53,6 +55,7 @@ class FaultyProxy {
   std::atomic<bool> stopping_{false};
   std::atomic<int> connections_{0};
   std::atomic<int> faults_{0};
+  std::atomic<std::size_t> request_bytes_{0};
   std::atomic<std::size_t> rate_{64 * 1024};
   std::mutex mutex_;
   Mode mode_ = Mode::Pass;
