@@ -116,11 +116,12 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   exec.max_args_bytes = *args;
   auto disk = quantity_flag("default-disk", config.default_disk);
   if (!disk) return disk.error();
-  exec.disk.bytes = *disk;
+  exec.sandbox_limits.bytes = *disk;
   auto max_disk = quantity_flag("max-disk", config.max_disk);
   if (!max_disk) return max_disk.error();
   exec.max_disk_bytes = *max_disk;
-  exec.disk.files = config.max_disk_files;
+  exec.sandbox_limits.files = config.max_disk_files;
+  exec.sandbox_limits.open_files = config.max_open_files;
 
   exec.http.enabled = !config.http_disabled;
   exec.http.max_allowed_hosts = config.http_max_allowed_hosts;

@@ -36,7 +36,7 @@ bool wait_for(Predicate done, std::chrono::milliseconds limit) {
 
 std::uintmax_t largest_temp(const fs::path& dir) {
   std::uintmax_t largest = 0;
-  for (const auto& temp : temp_files_under(dir)) {
+  for (const auto& temp : wwp::oci::test::temp_files(dir)) {
     std::error_code ec;
     largest = std::max<std::uintmax_t>(largest, fs::file_size(temp, ec));
   }
@@ -97,7 +97,7 @@ TEST(Crash, KillDuringAPullThenRestartOnTheSameCache) {
     agent.join();
   }
   EXPECT_FALSE(fs::exists(blob));  // nothing under the digest but whole, verified bytes
-  const auto leftovers = temp_files_under(cache / "blobs");
+  const auto leftovers = wwp::oci::test::temp_files(cache / "blobs");
   ASSERT_EQ(leftovers.size(), 1u);
   // The agent sends the step again, some minutes later.
   for (const auto& temp : leftovers) age_file(temp, 11min);
@@ -107,7 +107,7 @@ TEST(Crash, KillDuringAPullThenRestartOnTheSameCache) {
     auto reply = plugin.execute(tmpl);
     EXPECT_EQ(reply.body["node"]["outputs"]["result"], "Hello from the restart") << reply.raw;
     EXPECT_EQ(wwp::oci::test::read_file(blob), wwp::oci::test::read_file(module));
-    EXPECT_TRUE(temp_files_under(cache / "blobs").empty());  // the dead writer's file is gone
+    EXPECT_TRUE(wwp::oci::test::temp_files(cache / "blobs").empty());  // the dead writer's file is gone
     EXPECT_NE(plugin.log().find("removed 1 unfinished downloads"), std::string::npos)
         << plugin.log();
   }
@@ -135,7 +135,7 @@ TEST(Crash, KillDuringACompileThenRestartOnTheSameCache) {
     ASSERT_TRUE(wait_for(
         [&] { return !files_with_extension(cache / "compiled", ".cwasm").empty(); }, 120s));
     cwasm = files_with_extension(cache / "compiled", ".cwasm").front();
-    ASSERT_TRUE(wait_for([&] { return temp_files_under(cache / "compiled").empty(); }, 60s));
+    ASSERT_TRUE(wait_for([&] { return wwp::oci::test::temp_files(cache / "compiled").empty(); }, 60s));
   }
   // What a process killed in the middle of writing that file leaves: a torn temporary file.
   const std::string whole = wwp::oci::test::read_file(cwasm);

@@ -31,16 +31,6 @@ std::string message_of(const testing::PluginProcess::Reply& reply) {
   return reply.raw;
 }
 
-std::vector<fs::path> temp_files_under(const fs::path& dir) {
-  std::vector<fs::path> found;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->path().filename().string().starts_with(".tmp-")) found.push_back(it->path());
-  }
-  return found;
-}
-
 void age_file(const fs::path& file, std::chrono::minutes age) {
   std::error_code ec;
   fs::last_write_time(file, fs::file_time_type::clock::now() - age, ec);

@@ -24,9 +24,6 @@ TimedReply timed_execute(const testing::PluginProcess& plugin, const testing::Js
 // The step's message, or the raw body for a non-200 answer.
 std::string message_of(const testing::PluginProcess::Reply& reply);
 
-// Files under `dir` (recursively) whose name starts with ".tmp-": unfinished writes.
-std::vector<std::filesystem::path> temp_files_under(const std::filesystem::path& dir);
-
 // Sets a file's mtime `age` into the past (what a restart much later would see).
 void age_file(const std::filesystem::path& file, std::chrono::minutes age);
 
