@@ -103,7 +103,7 @@ TEST_P(MisbehavingS3, StepFailsClearlyInBoundedTimeAndRecovers) {
   s3::write_file(dir / "in" / "data.bin", bytes);
   ASSERT_EQ(s3::run("tar -czf " + s3::quote((dir / "in.tgz").string()) + " -C " +
                     s3::quote((dir / "in").string()) + " data.bin")
-                .status,
+                .exit_code,
             0);
   server.put(dir / "in.tgz", "argo", "earlier/data.tgz");
 

@@ -48,10 +48,11 @@ wwp::Digest push(const fs::path& module, const std::string& ref) {
   return wwp::Digest{match[1]};
 }
 
-// Copies the signature of `from` to `to_repo` (same manifest digest) with the payload altered
-// but the original signature kept: what an attacker who cannot sign can do.
-void plant_tampered_signature(const std::string& from_repo, const std::string& to_repo,
-                              const wwp::Digest& manifest) {
+// Copies the module `from_repo`@`manifest` to `to_repo`:v1 byte for byte (same digest), and its
+// signature with the payload altered but the original signature kept: what an attacker who
+// cannot sign can do.
+void plant_tampered_copy(const std::string& from_repo, const std::string& to_repo,
+                         const wwp::Digest& manifest) {
   using namespace wwp::oci;
   ClientOptions options;
   options.insecure_registries = {world->registry.host()};
@@ -59,25 +60,37 @@ void plant_tampered_signature(const std::string& from_repo, const std::string& t
   const auto deadline = wwp::deadline_in(std::chrono::seconds(20));
   auto from = parse_reference(world->registry.host() + "/" + from_repo);
   auto to = parse_reference(world->registry.host() + "/" + to_repo);
-  const std::string tag = wwp::provenance::signature_tag(manifest);
-  auto signature = client.get_manifest(*from, tag, deadline);
-  if (!signature) throw std::runtime_error("no signature to copy: " + signature.error().message);
-  nlohmann::json json = nlohmann::json::parse(signature->bytes);
   httplib::Client http("127.0.0.1", world->registry.port());
   auto blob = [&](const std::string& digest) {
     auto res = http.Get("/v2/" + from_repo + "/blobs/" + digest);
     if (!res || res->status != 200) throw std::runtime_error("cannot read blob " + digest);
     return res->body;
   };
-  const std::string config = blob(json["config"]["digest"]);
-  std::string payload = blob(json["layers"][0]["digest"]);
-  payload.replace(payload.find(from_repo), from_repo.size(), to_repo);  // same length or not
-  const wwp::Digest payload_digest = wwp::sha256_of(payload);
-  if (!client.upload_blob(*to, config, wwp::sha256_of(config), deadline) ||
-      !client.upload_blob(*to, payload, payload_digest, deadline)) {
-    throw std::runtime_error("cannot upload the tampered signature's blobs");
+  auto upload = [&](const std::string& bytes) {
+    if (!client.upload_blob(*to, bytes, wwp::sha256_of(bytes), deadline)) {
+      throw std::runtime_error("cannot upload a blob to " + to_repo);
+    }
+  };
+  // The module itself.
+  auto module = client.get_manifest(*from, manifest.str(), deadline);
+  if (!module) throw std::runtime_error("no module to copy: " + module.error().message);
+  const nlohmann::json module_json = nlohmann::json::parse(module->bytes);
+  upload(blob(module_json["config"]["digest"]));
+  for (const auto& layer : module_json["layers"]) upload(blob(layer["digest"]));
+  if (!client.put_manifest(*to, "v1", module->bytes, module_json["mediaType"].get<std::string>(),
+                           deadline)) {
+    throw std::runtime_error("cannot push the module copy");
   }
-  json["layers"][0]["digest"] = payload_digest.str();
+  // Its signature, tampered.
+  const std::string tag = wwp::provenance::signature_tag(manifest);
+  auto signature = client.get_manifest(*from, tag, deadline);
+  if (!signature) throw std::runtime_error("no signature to copy: " + signature.error().message);
+  nlohmann::json json = nlohmann::json::parse(signature->bytes);
+  upload(blob(json["config"]["digest"]));
+  std::string payload = blob(json["layers"][0]["digest"]);
+  payload.replace(payload.find(from_repo), from_repo.size(), to_repo);
+  upload(payload);
+  json["layers"][0]["digest"] = wwp::sha256_of(payload).str();
   json["layers"][0]["size"] = payload.size();
   if (!client.put_manifest(*to, tag, json.dump(), json["mediaType"].get<std::string>(), deadline)) {
     throw std::runtime_error("cannot push the tampered signature manifest");
@@ -101,12 +114,11 @@ class SignedModules : public ::testing::Test {
     world->tampered_ref = host + "/team/tampered:v1";
     world->signed_digest = push(module_dir() / "greet.wasm", world->signed_ref);
     world->unsigned_digest = push(module_dir() / "hello.wasm", world->unsigned_ref);
-    push(module_dir() / "greet.wasm", world->tampered_ref);
     // The real signer. By digest, as cosign recommends.
     must({WWP_COSIGN, "sign", "--key", world->key_a.string(), "--tlog-upload=false", "--yes",
           "--allow-http-registry", "--allow-insecure-registry",
           host + "/team/signed@" + world->signed_digest.str()});
-    plant_tampered_signature("team/signed", "team/tampered", world->signed_digest);
+    plant_tampered_copy("team/signed", "team/tampered", world->signed_digest);
   }
   static void TearDownTestSuite() {
     delete world;
