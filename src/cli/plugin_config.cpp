@@ -202,6 +202,10 @@ void add_server_flags(CLI::App& c, PluginConfig& config) {
                "How long a call waits before answering Running")
       ->envname("REQUEUE_WAIT")
       ->capture_default_str();
+  c.add_option("--run-inline-below", config.run_inline_below,
+               "Run a step on the HTTP thread when its module's last step took less (0: never)")
+      ->envname("RUN_INLINE_BELOW")
+      ->capture_default_str();
   c.add_option("--requeue-after", config.requeue_after,
                "Delay the Running reply asks the agent to wait")
       ->envname("REQUEUE_AFTER")

@@ -148,6 +148,13 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
       static_cast<std::uint32_t>(std::max<std::size_t>(16, concurrency * 4));
   auto engine = sandbox::Engine::create(engine_settings);
   if (!engine) return engine.error();
+  if ((*engine)->settings().pooling_fallback) {
+    spdlog::warn(
+        "pooling allocator off: cannot reserve the address space of {} instance slots (ulimit "
+        "-v?); "
+        "memories are allocated per step instead (slower instantiation)",
+        engine_settings.pool_instances);
+  }
   rt->engine_ = std::move(*engine);
 
   rt->blobs_ = std::make_unique<store::BlobStore>(cache_dir / "blobs");
