@@ -8,6 +8,8 @@ DEBIAN_PACKAGES=(
   cmake ninja-build g++ pkg-config clang-format ccache
   # Wasm test modules: C via clang + wasi-libc
   clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
+  # fuzzing (scripts/build.sh fuzz): libFuzzer for clang-14
+  libfuzzer-14-dev
   # libraries (docs/dependencies.md says why each)
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libarchive-dev
   libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libmicrohttpd-dev

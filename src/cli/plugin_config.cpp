@@ -148,6 +148,11 @@ void add_registry_flags(CLI::App& c, PluginConfig& config) {
       ->envname("OCI_USERNAME");
   c.add_option("--registry-password", config.registry_password, "Default registry password")
       ->envname("OCI_PASSWORD");
+  c.add_option("--registry-credential-hosts", config.registry_credential_hosts,
+               "Registries the default user/password may be sent to (default: any registry the "
+               "docker config does not name, including ones a template names)")
+      ->envname("OCI_CREDENTIAL_HOSTS")
+      ->delimiter(',');
   c.add_option("--registry-ca-file", config.registry_ca_file, "Extra CA bundle for registries")
       ->envname("OCI_CA_FILE");
 }

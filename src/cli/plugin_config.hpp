@@ -22,6 +22,7 @@ struct PluginConfig {
   std::vector<std::string> insecure_oci_registries;
   std::string docker_config;
   std::string registry_username;
+  std::vector<std::string> registry_credential_hosts;  // where the default credentials may go
   std::string registry_password;
   std::string registry_ca_file;
   std::string token_file = "/var/run/argo/token";

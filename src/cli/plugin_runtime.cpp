@@ -45,6 +45,7 @@ oci::OciSettings oci_settings(const PluginConfig& config) {
   if (!config.registry_username.empty()) settings.username = config.registry_username;
   if (!config.registry_password.empty()) settings.password = config.registry_password;
   if (!config.registry_ca_file.empty()) settings.ca_file = config.registry_ca_file;
+  settings.credential_hosts = config.registry_credential_hosts;
   return settings;
 }
 
