@@ -18,6 +18,8 @@ DEBIAN_PACKAGES=(
   docker-registry skopeo awscli wrk apache2-utils openssl
   # the module kit's tests: a real QR decoder for examples/text2qr
   zbar-tools
+  # the real one-node Kubernetes of tests/k8s: container runtime, image builder, static libc
+  containerd runc buildah libc6-dev
 )
 
 missing=()
@@ -72,3 +74,7 @@ if ! [[ -x "$HOME/go/bin/cosign" ]] || ! grep -q "$COSIGN_VERSION" "$HOME/go/bin
   go install "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION"
   echo "$COSIGN_VERSION" > "$HOME/go/bin/.cosign-version"
 fi
+
+# The real Kubernetes parts of tests/k8s (kube-apiserver, scheduler, controller-manager, kubelet
+# 1.37 and kine), cached under ~/.cache/wasm-workflows-plugin/k8s-<version>: ~15 min once.
+"$(dirname "$0")/../tests/k8s/build-binaries.sh" >/dev/null
