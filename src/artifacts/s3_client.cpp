@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <functional>
 
 #include "artifacts/file_util.hpp"
@@ -151,13 +154,36 @@ struct S3Client::Call {
   std::string query;  // already canonical: sorted, AWS-encoded, every parameter with '='
   std::optional<std::string> xml;   // a small request document
   std::optional<net::Body> upload;  // a byte range of a file
-  int download_fd = -1;             // where a 2xx body goes; else it is kept in memory
+  // Its SHA-256, signed with the request: the server stores nothing but exactly these bytes (a
+  // body cut short by a crash or a proxy is refused, not kept as a torn object).
+  std::optional<Digest> upload_sha256;
+  int download_fd = -1;  // where a 2xx body goes; else it is kept in memory
   std::uint64_t max_body_bytes = 1 * kMiB;
   // S3 answers some failures with 200 and an <Error> document (CompleteMultipartUpload).
   bool error_in_ok_body = false;
   Deadline deadline = kNoDeadline;
   std::string what;  // "GET s3://bucket/key" for messages
 };
+
+namespace {
+
+// One more read of what is about to be sent (from the page cache, as a rule).
+Result<Digest> sha256_of_range(int fd, std::uint64_t offset, std::uint64_t length) {
+  Sha256 hash;
+  std::string buffer(1 * kMiB, '\0');
+  while (length > 0) {
+    const ssize_t n = ::pread(fd, buffer.data(), std::min<std::uint64_t>(buffer.size(), length),
+                              static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return failed(std::string("cannot read the upload: ") + std::strerror(errno));
+    hash.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    offset += static_cast<std::uint64_t>(n);
+    length -= static_cast<std::uint64_t>(n);
+  }
+  return hash.finish();
+}
+
+}  // namespace
 
 S3Client::S3Client(S3Endpoint endpoint, S3Credentials credentials, S3ClientOptions options)
     : endpoint_(std::move(endpoint)),
@@ -193,27 +219,6 @@ std::string S3Client::url(const std::string& bucket, const std::string& key,
   return url;
 }
 
-namespace {
-
-// The SHA-256 of an upload's bytes, read once before they are sent. Signed into the request
-// (x-amz-content-sha256), it makes the server refuse a body cut short: with UNSIGNED-PAYLOAD a
-// server may store the truncated bytes of a connection that died mid-upload and answer 200
-// (versitygw does), and the next reader would get a torn artifact.
-Result<std::string> payload_sha256(const net::Body& body) {
-  Sha256 hasher;
-  std::string buffer(1 << 20, '\0');
-  for (std::uint64_t offset = 0; offset < body.size;) {
-    auto read = body.read(offset, buffer.data(), buffer.size());
-    if (!read) return read.error();
-    if (*read == 0) return failed("the upload ended early: the file shrank while being read");
-    hasher.update(std::string_view(buffer.data(), *read));
-    offset += *read;
-  }
-  return hasher.finish().hex;
-}
-
-}  // namespace
-
 Result<net::Response> S3Client::call(const Call& c) const {
   using Attempt = net::Attempt<net::Response>;
   net::Request request;
@@ -224,9 +229,8 @@ Result<net::Response> S3Client::call(const Call& c) const {
   request.max_body_bytes = c.max_body_bytes;
   if (c.upload) {
     request.body = c.upload;
-    auto hash = payload_sha256(*c.upload);
-    if (!hash) return hash.error().context("S3 " + c.what);
-    request.headers.push_back("x-amz-content-sha256: " + *hash);
+    request.headers.push_back("x-amz-content-sha256: " +
+                              (c.upload_sha256 ? c.upload_sha256->hex : "UNSIGNED-PAYLOAD"));
   } else if (c.xml) {
     request.body = net::Body::from_string(*c.xml);
     request.headers.push_back("x-amz-content-sha256: " + sha256_of(*c.xml).hex);
@@ -306,6 +310,7 @@ Result<Ok> S3Client::put_single(const std::string& bucket, const std::string& ke
                                 std::uint64_t size, Deadline deadline) const {
   Call c{.method = "PUT", .bucket = bucket, .key = key};
   c.upload = net::Body::from_file(fd, 0, size);
+  WWP_TRY_ASSIGN(c.upload_sha256, sha256_of_range(fd, 0, size));
   c.deadline = deadline;
   c.what = "PUT " + s3_uri(bucket, key);
   auto response = call(c);
@@ -351,7 +356,14 @@ Result<Ok> S3Client::put_multipart(const std::string& bucket, const std::string&
   for (std::uint64_t offset = 0; offset < size; offset += part_size, ++part_number) {
     Call part{.method = "PUT", .bucket = bucket, .key = key};
     part.query = "partNumber=" + std::to_string(part_number) + "&uploadId=" + encoded_id;
-    part.upload = net::Body::from_file(fd, offset, std::min(part_size, size - offset));
+    const std::uint64_t length = std::min(part_size, size - offset);
+    part.upload = net::Body::from_file(fd, offset, length);
+    auto part_sha256 = sha256_of_range(fd, offset, length);
+    if (!part_sha256) {
+      abort_upload();
+      return part_sha256.error();
+    }
+    part.upload_sha256 = *part_sha256;
     part.deadline = deadline;
     part.what = "UploadPart " + std::to_string(part_number) + " " + where;
     auto uploaded = call(part);
@@ -398,41 +410,31 @@ Result<std::vector<S3ObjectInfo>> S3Client::list_objects(const std::string& buck
     list.deadline = deadline;
     auto response = call(list);
     if (!response) return response.error();
-    S3ListPage page = parse_list_page(response->body);
-    for (auto& object : page.objects) objects.push_back(std::move(object));
-    if (page.next_token.empty()) break;
-    // A server that hands back the token it was given would keep us listing forever.
-    if (page.next_token == token)
-      return failed(list.what + ": the server repeated continuation token " + token);
-    token = std::move(page.next_token);
+    const std::string& xml = response->body;
+    std::size_t pos = 0;
+    while ((pos = xml.find("<Contents>", pos)) != std::string::npos) {
+      std::size_t end = xml.find("</Contents>", pos);
+      if (end == std::string::npos) break;
+      std::string_view entry(xml.data() + pos, end - pos);
+      auto keys = xml_values(entry, "Key");
+      auto sizes = xml_values(entry, "Size");
+      if (!keys.empty()) {
+        S3ObjectInfo info{keys.front(), 0};
+        if (!sizes.empty()) {
+          const std::string& text = sizes.front();
+          std::from_chars(text.data(), text.data() + text.size(), info.size);  // 0 if malformed
+        }
+        objects.push_back(std::move(info));
+      }
+      pos = end;
+    }
+    auto truncated = xml_values(xml, "IsTruncated");
+    auto next = xml_values(xml, "NextContinuationToken");
+    if (truncated.empty() || truncated.front() != "true" || next.empty() || next.front().empty())
+      break;
+    token = next.front();
   }
   return objects;
-}
-
-S3ListPage parse_list_page(std::string_view xml) {
-  S3ListPage page;
-  std::size_t pos = 0;
-  while ((pos = xml.find("<Contents>", pos)) != std::string_view::npos) {
-    std::size_t end = xml.find("</Contents>", pos);
-    if (end == std::string_view::npos) break;
-    std::string_view entry = xml.substr(pos, end - pos);
-    auto keys = xml_values(entry, "Key");
-    auto sizes = xml_values(entry, "Size");
-    if (!keys.empty()) {
-      S3ObjectInfo info{keys.front(), 0};
-      if (!sizes.empty()) {
-        const std::string& text = sizes.front();
-        std::from_chars(text.data(), text.data() + text.size(), info.size);  // 0 if malformed
-      }
-      page.objects.push_back(std::move(info));
-    }
-    pos = end;
-  }
-  auto truncated = xml_values(xml, "IsTruncated");
-  auto next = xml_values(xml, "NextContinuationToken");
-  if (!truncated.empty() && truncated.front() == "true" && !next.empty())
-    page.next_token = next.front();
-  return page;
 }
 
 }  // namespace wwp::artifacts
