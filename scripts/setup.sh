@@ -16,6 +16,8 @@ DEBIAN_PACKAGES=(
   docker-registry skopeo awscli wrk apache2-utils openssl
   # the module kit's tests: a real QR decoder for examples/text2qr
   zbar-tools
+  # promtool checks GET /metrics and the example alert rules (tests/telemetry)
+  prometheus
 )
 
 missing=()
@@ -29,9 +31,13 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # Debian's docker-registry package starts a system service on :5000; the tests start their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
-  systemctl stop docker-registry || true
-fi
+# Debian's prometheus package likewise starts Prometheus (:9090) and the node exporter (:9100);
+# the tests only use promtool.
+for service in docker-registry prometheus prometheus-node-exporter; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
+    systemctl stop "$service" || true
+  fi
+done
 
 # Rust (for Wasmtime's C API) and Go (for Go test modules and the Argo harness) come with the
 # machine; check that they are new enough rather than silently building something else.
@@ -62,3 +68,7 @@ if ! [[ -x "$HOME/go/bin/versitygw" ]] || ! grep -q "$VERSITYGW_VERSION" "$HOME/
   go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
   echo "$VERSITYGW_VERSION" > "$HOME/go/bin/.versitygw-version"
 fi
+
+# Jaeger all-in-one for the tracing test, built once from the Go module proxy (about 4 minutes)
+# and kept in ~/.cache/wasm-workflows-plugin/jaeger-<version>.
+"$(dirname "$0")/../tests/telemetry/jaeger/build-jaeger.sh" >/dev/null
