@@ -61,10 +61,19 @@ bool OtlpExporter::post(const std::vector<SpanData>& batch, Deadline deadline) {
 
 void OtlpExporter::run() {
   std::unique_lock lock(mutex_);
+  // After a failed export the collector is left alone for a while (doubling up to 30 s): a dead
+  // collector then costs one attempt per pause, not an encode-and-connect for every batch that
+  // fills, and spans arriving meanwhile are dropped at the door (consume) for the price of a lock.
+  int failures = 0;
+  auto next_try = std::chrono::steady_clock::now();
   while (true) {
-    wake_.wait_for(lock, config_.schedule_delay, [this] {
-      return stopping_ || flush_requested_ || queue_.size() >= config_.max_batch;
-    });
+    if (failures > 0) {
+      wake_.wait_until(lock, next_try, [this] { return stopping_ || flush_requested_; });
+    } else {
+      wake_.wait_for(lock, config_.schedule_delay, [this] {
+        return stopping_ || flush_requested_ || queue_.size() >= config_.max_batch;
+      });
+    }
     if (queue_.empty()) {
       flush_requested_ = false;
       drained_.notify_all();
@@ -77,8 +86,10 @@ void OtlpExporter::run() {
       queue_.pop_front();
     }
     in_flight_ = batch.size();
+    // At shutdown an export may not outlast the shutdown bound.
+    const Deadline deadline = std::min(deadline_in(config_.timeout), flush_deadline_);
     lock.unlock();
-    const bool sent = post(batch, deadline_in(config_.timeout));
+    const bool sent = post(batch, deadline);
     auto& metrics = plugin_metrics();
     if (sent) {
       metrics.spans_exported.get().add(static_cast<double>(batch.size()));
@@ -89,9 +100,16 @@ void OtlpExporter::run() {
     in_flight_ = 0;
     if (sent) {
       stats_.exported += batch.size();
+      failures = 0;
     } else {
       stats_.dropped_export_failed += batch.size();
       ++stats_.exports_failed;
+      const auto pause = std::min<std::chrono::milliseconds>(
+          std::max<std::chrono::milliseconds>(config_.schedule_delay, std::chrono::seconds(1)) *
+              (1LL << std::min(failures, 5)),
+          std::chrono::seconds(30));
+      ++failures;
+      next_try = std::chrono::steady_clock::now() + pause;
     }
     if (queue_.empty()) {
       flush_requested_ = false;
@@ -112,6 +130,7 @@ void OtlpExporter::shutdown() {
     std::unique_lock lock(mutex_);
     if (!thread_.joinable()) return;
     flush_requested_ = true;
+    flush_deadline_ = deadline_in(config_.shutdown_flush);
     wake_.notify_one();
     // Bounded: a dead collector costs at most the flush bound, not an export timeout per batch.
     drained_.wait_for(lock, config_.shutdown_flush,

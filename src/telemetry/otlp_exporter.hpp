@@ -1,7 +1,8 @@
 // Sends ended spans to an OTLP/HTTP collector (JSON encoding) in batches, on its own thread, so a
 // slow or dead collector never slows or fails a step: consume() only appends to a bounded queue
 // (a full queue drops the span and counts it), each export has a short deadline and is not
-// retried (its spans are dropped and counted), and shutdown() sends what is left within a bound.
+// retried (its spans are dropped and counted; the collector is then left alone for a pause that
+// doubles up to 30 s), and shutdown() sends what is left within a bound.
 #pragma once
 
 #include <condition_variable>
@@ -26,7 +27,8 @@ class OtlpExporter : public SpanSink {
   void consume(SpanData&& span) override;
   // Exports what is queued, waiting at most `within` (then drops the rest, counted).
   void flush(std::chrono::milliseconds within);
-  // Stops the thread after exporting what is queued within config.shutdown_flush.
+  // Stops the thread after exporting what is queued within config.shutdown_flush (an export in
+  // flight is cut at that bound too).
   void shutdown();
 
   struct Stats {
@@ -51,6 +53,7 @@ class OtlpExporter : public SpanSink {
   std::deque<SpanData> queue_;
   std::size_t in_flight_ = 0;  // spans taken by the thread and not yet settled
   bool flush_requested_ = false;
+  Deadline flush_deadline_ = kNoDeadline;  // set by shutdown(): bounds the exports it waits for
   bool stopping_ = false;
   Stats stats_;
   std::thread thread_;

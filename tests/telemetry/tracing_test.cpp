@@ -267,6 +267,9 @@ TEST(OtlpExporter, ADeadCollectorNeverBlocksAndDropsAreCounted) {
   EXPECT_LT(std::chrono::steady_clock::now() - shutdown_started, 2s);
   const auto stats = exporter->stats();
   EXPECT_EQ(stats.exported, 0u);
+  // After a refused export the collector is left alone: not one attempt per filled batch.
+  EXPECT_GE(stats.exports_failed, 1u);
+  EXPECT_LE(stats.exports_failed, 3u);
   EXPECT_GT(stats.dropped_queue_full, 900u);
   EXPECT_EQ(stats.dropped_queue_full + stats.dropped_export_failed + stats.dropped_shutdown, 1000u);
   EXPECT_DOUBLE_EQ(plugin_metrics().spans_dropped.with({"queue_full"}).value() - dropped_before,
