@@ -71,6 +71,11 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
                "Most files and directories a step's directory may hold")
       ->envname("MAX_DISK_FILES")
       ->capture_default_str();
+  c.add_option("--max-open-files", config.max_open_files,
+               "Most files and directories a step's module may have open at once")
+      ->envname("MAX_OPEN_FILES")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   c.add_option("--memory-cache", config.memory_cache,
                "Machine code of compiled modules kept in memory")
       ->envname("MEMORY_CACHE")
@@ -186,6 +191,10 @@ void add_server_flags(CLI::App& c, PluginConfig& config) {
   c.add_option("--requeue-wait", config.requeue_wait,
                "How long a call waits before answering Running")
       ->envname("REQUEUE_WAIT")
+      ->capture_default_str();
+  c.add_option("--run-inline-below", config.run_inline_below,
+               "Run a step on the HTTP thread when its module's last step took less (0: never)")
+      ->envname("RUN_INLINE_BELOW")
       ->capture_default_str();
   c.add_option("--requeue-after", config.requeue_after,
                "Delay the Running reply asks the agent to wait")

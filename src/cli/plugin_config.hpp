@@ -38,6 +38,7 @@ struct PluginConfig {
   std::string body_timeout = "60s";
   std::string request_memory = "64Mi";
   std::string requeue_wait = "20s";
+  std::string run_inline_below = "1s";
   std::string requeue_after = "5s";
   std::string result_ttl = "10m";
   std::string shutdown_grace = "25s";
@@ -53,6 +54,7 @@ struct PluginConfig {
   std::string default_disk = "1Gi";
   std::string max_disk = "10Gi";
   std::size_t max_disk_files = 100000;
+  std::size_t max_open_files = 1024;
   std::string memory_cache = "512Mi";
   bool pooling_allocator = true;
   bool tiered_compilation = true;

@@ -300,7 +300,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   if (tmpl.wasm.limits.timeout)
     spec.limits.timeout = std::min(*tmpl.wasm.limits.timeout, settings_.max_timeout);
   if (tmpl.wasm.limits.memory_bytes) spec.limits.memory_bytes = *tmpl.wasm.limits.memory_bytes;
-  DiskLimits disk = settings_.disk;
+  SandboxLimits disk = settings_.sandbox_limits;
   if (tmpl.wasm.limits.disk_bytes) {
     if (*tmpl.wasm.limits.disk_bytes > settings_.max_disk_bytes) {
       return invalid("disk limit " + format_quantity(*tmpl.wasm.limits.disk_bytes) +
@@ -343,7 +343,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
       }
       staging.end();
       WWP_TRY(step.check_deadline("placing input artifacts"));
-      auto excess = disk_excess(dir->root(), disk);
+      auto excess = sandbox_excess(dir->root(), disk);
       if (!excess) return excess.error().context("sandbox");
       if (*excess) {
         usage.limit = "disk";
@@ -355,7 +355,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   spec.limits.timeout = std::max(left, std::chrono::milliseconds(1));
-  std::optional<DiskWatch> watch;
+  std::optional<SandboxWatch> watch;
   if (dir) {
     spec.stop = std::make_shared<sandbox::StopSignal>();
     watch.emplace(dir->root(), disk, settings_.disk_check_interval, spec.stop);
@@ -390,7 +390,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
     outcome->message = "timeout " + format_duration(timeout) + " exceeded";
   if (dir) {
     // Exact, now that nothing changes the tree: a burst at the very end escapes the watch.
-    auto excess = disk_excess(dir->root(), disk);
+    auto excess = sandbox_excess(dir->root(), disk);
     if (!excess) return failed_node("sandbox: " + excess.error().message);
     if (*excess) {
       usage.limit = "disk";

@@ -14,6 +14,7 @@
 
 #include "../artifacts/test_support.hpp"
 #include "../integration/plugin_process.hpp"
+#include "support/process.hpp"
 
 using namespace wwp::testing;
 using namespace std::chrono_literals;
@@ -65,7 +66,7 @@ Json artifact_step(s3::S3Server& server, const s3::ScratchDir& dir) {
   s3::write_file(dir.path() / "in" / "message.txt", "hello from a container\n");
   EXPECT_EQ(s3::run("tar -czf " + s3::quote((dir.path() / "in.tgz").string()) + " -C " +
                     s3::quote((dir.path() / "in").string()) + " message.txt")
-                .status,
+                .exit_code,
             0);
   server.put(dir.path() / "in.tgz", "argo", "earlier-step/message.tgz");
   Json tmpl = wasm_template("upper.wasm", {{"args", {"/tmp/in.txt", "/tmp/out.txt"}}});
@@ -143,7 +144,7 @@ TEST(PluginTelemetry, MetricsMoveWithStepsAndPromtoolAcceptsThem) {
   s3::write_file(dir.path() / "metrics.txt", text);
   auto checked =
       s3::run("promtool check metrics < " + s3::quote((dir.path() / "metrics.txt").string()));
-  EXPECT_EQ(checked.status, 0) << checked.output << "\n" << text;
+  EXPECT_EQ(checked.exit_code, 0) << checked.output << "\n" << text;
   EXPECT_EQ(checked.output, "") << checked.output;
 
   // JSON log lines: the failed step's line names workflow, namespace, node, template and module,
@@ -177,7 +178,7 @@ class Jaeger {
  public:
   Jaeger() {
     auto built = s3::run(std::string(WWP_JAEGER_BUILD_SCRIPT) + " 2>&1");
-    if (built.status != 0) throw std::runtime_error("cannot build jaeger: " + built.output);
+    if (built.exit_code != 0) throw std::runtime_error("cannot build jaeger: " + built.output);
     std::string binary = built.output;
     binary = binary.substr(0, binary.find_last_not_of("\n") + 1);
     binary = binary.substr(binary.rfind('\n') == std::string::npos ? 0 : binary.rfind('\n') + 1);
@@ -225,33 +226,16 @@ exporters:
     trace_storage: memstore
 )";
     s3::write_file(dir_.path() / "config.yaml", config);
-    const std::string config_arg = "--config=" + (dir_.path() / "config.yaml").string();
     const std::string log_path = (dir_.path() / "jaeger.log").string();
-    std::vector<char*> argv = {binary.data(), const_cast<char*>(config_arg.c_str()), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    if (posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ) != 0)
-      throw std::runtime_error("cannot start " + binary);
-    posix_spawn_file_actions_destroy(&actions);
+    process_ = wwp::test::ChildProcess(
+        {binary, "--config=" + (dir_.path() / "config.yaml").string()}, log_path);
     for (int i = 0; i < 600; ++i) {
       int status = 0;
       if (get_text(query_port_, "/api/services", &status), status == 200) return;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("jaeger exited: " + s3::read_file(log_path));
-      }
+      if (process_.exited()) throw std::runtime_error("jaeger exited: " + s3::read_file(log_path));
       std::this_thread::sleep_for(50ms);
     }
     throw std::runtime_error("jaeger did not start: " + s3::read_file(log_path));
-  }
-  ~Jaeger() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
   }
   std::string otlp_url() const { return "http://127.0.0.1:" + std::to_string(otlp_port_); }
   int query_port() const { return query_port_; }
@@ -260,7 +244,7 @@ exporters:
   s3::ScratchDir dir_{"wwp-jaeger-"};
   int otlp_port_ = 0;
   int query_port_ = 0;
-  pid_t pid_ = -1;
+  wwp::test::ChildProcess process_;  // stopped when the test ends
 };
 
 std::string tag(const Json& span, const std::string& key) {
