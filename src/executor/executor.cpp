@@ -166,6 +166,13 @@ std::string end_name(sandbox::RunOutcome::End end) {
   return "unknown";
 }
 
+// Milliseconds with microsecond precision ("0.412"): most steps take well under one.
+std::string milliseconds_text(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", seconds * 1000);
+  return text;
+}
+
 // The bounded part of a module's stderr that goes into the step's log line.
 constexpr std::size_t kLoggedStderrBytes = 4096;
 
@@ -272,11 +279,10 @@ void Executor::record_step(const model::Template& tmpl, const Result<model::Node
   }
 
   telemetry::LogFields fields;
-  fields.add("phase", phase)
-      .add("duration_ms", std::to_string(static_cast<long long>(seconds * 1000)));
+  fields.add("phase", phase).add("duration_ms", milliseconds_text(seconds));
   if (!report.module_digest.empty()) fields.add("module_digest", report.module_digest);
   if (report.ran) {
-    fields.add("cpu_ms", std::to_string(static_cast<long long>(report.cpu_seconds * 1000)))
+    fields.add("cpu_ms", milliseconds_text(report.cpu_seconds))
         .add("memory_peak_bytes", std::to_string(report.memory_peak_bytes));
   }
   if (!report.limit.empty()) fields.add("limit", report.limit);

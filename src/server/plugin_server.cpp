@@ -269,9 +269,8 @@ PluginServer::Reply PluginServer::wait_for(const std::string& key,
     spdlog::warn("step {}: {} (answering 503)", key, result->error().message);
     return unavailable("transient", result->error().message);
   }
+  // The step's own line (phase, message, resource use) is logged by whoever ran it.
   const model::NodeResult& node = **result;
-  if (node.phase != model::Phase::Succeeded)
-    spdlog::info("step {} {}: {}", key, model::to_string(node.phase), node.message);
   return {200, model::to_json(model::ExecuteReply{node, std::nullopt}).dump()};
 }
 

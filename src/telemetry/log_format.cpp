@@ -31,8 +31,22 @@ class TextFormatter : public spdlog::formatter {
  public:
   TextFormatter() : pattern_(std::make_unique<spdlog::pattern_formatter>()) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    // One event, one line: line breaks in a message (a module's stderr) are written as \n.
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    std::string escaped;
+    spdlog::details::log_msg one_line = msg;
+    if (payload.find_first_of("\r\n") != std::string_view::npos) {
+      for (char c : payload) {
+        if (c == '\n') {
+          escaped += "\\n";
+        } else if (c != '\r') {
+          escaped += c;
+        }
+      }
+      one_line.payload = spdlog::string_view_t(escaped.data(), escaped.size());
+    }
     spdlog::memory_buf_t line;
-    pattern_->format(msg, line);
+    pattern_->format(one_line, line);
     std::string text(line.data(), line.size());
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     for (const auto* field : active_fields()) {

@@ -1,6 +1,9 @@
 // JSON log lines and the step fields a thread adds to every line it logs.
 #include <gtest/gtest.h>
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -54,4 +57,34 @@ TEST(LogFormat, InvalidUtf8FromAModuleDoesNotBreakTheLine) {
   EXPECT_EQ(line.find('\n'), std::string::npos);
   Json parsed = Json::parse(line);
   EXPECT_NE(parsed["stderr"].get<std::string>().find("second line"), std::string::npos);
+}
+
+TEST(LogFormat, TextLinesEndWithTheFieldsAndStayOneLine) {
+  ASSERT_TRUE(configure_logging(LogFormat::Text, "info"));
+  testing::internal::CaptureStderr();
+  {
+    LogFields fields;
+    fields.add("workflow", "wf").add("stderr", "a b\nc");
+    spdlog::info("first\nsecond");
+  }
+  spdlog::info("plain");
+  spdlog::default_logger()->flush();
+  const std::string out = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
+  EXPECT_NE(out.find("[info] first\\nsecond workflow=wf stderr=\"a b\\nc\"\n"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("[info] plain\n"), std::string::npos) << out;
+
+  ASSERT_TRUE(configure_logging(LogFormat::Json, "info"));
+  testing::internal::CaptureStderr();
+  {
+    LogFields fields;
+    fields.add("module", "m.wasm");
+    spdlog::info("step {}", "Failed");
+  }
+  spdlog::default_logger()->flush();
+  const Json line = Json::parse(testing::internal::GetCapturedStderr());
+  EXPECT_EQ(line["msg"], "step Failed");
+  EXPECT_EQ(line["module"], "m.wasm");
+  EXPECT_EQ(line["level"], "info");
 }
