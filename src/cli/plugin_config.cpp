@@ -16,6 +16,10 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
   c.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
       ->envname("LOG_LEVEL")
       ->capture_default_str();
+  c.add_option("--log-format", config.log_format,
+               "text, or json (one object per line, with the step's fields)")
+      ->envname("LOG_FORMAT")
+      ->capture_default_str();
   c.add_option("--fs-cache-dir", config.fs_cache_dir,
                "Module blobs and precompiled modules (default: ~/.cache/wasm-workflows-plugin)")
       ->envname("FS_CACHE_DIR");

@@ -17,6 +17,7 @@ struct PluginConfig {
   std::string bind = "127.0.0.1";
   int port = 3000;
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json
   std::string mode = "local";
   std::string fs_cache_dir;
   std::vector<std::string> insecure_oci_registries;

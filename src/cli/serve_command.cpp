@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/plugin_runtime.hpp"
 #include "server/plugin_server.hpp"
+#include "telemetry/tracer.hpp"
 
 namespace wwp::cli {
 
@@ -80,6 +81,11 @@ int serve(const PluginConfig& config) {
   }
   if (!auth->enabled())
     spdlog::warn("--insecure-no-token: accepting requests without a bearer token");
+  auto tracing = telemetry::setup_tracing_from_env("wasm-workflows-plugin");
+  if (!tracing) {
+    spdlog::error("{}", tracing.error().message);
+    return 2;
+  }
   auto runtime = PluginRuntime::create(config);
   if (!runtime) {
     spdlog::error("{}", runtime.error().message);
@@ -133,6 +139,8 @@ int serve(const PluginConfig& config) {
     spdlog::shutdown();
     std::_Exit(1);
   }
+  // Spans of the last steps leave within a bound (a dead collector does not hold the pod).
+  if (*tracing) (*tracing)->shutdown();
   spdlog::info("stopped");
   return 0;
 }

@@ -4,6 +4,8 @@
 
 #include "common/atomic_file.hpp"
 #include "common/file_bytes.hpp"
+#include "telemetry/plugin_metrics.hpp"
+#include "telemetry/span.hpp"
 
 namespace wwp::modules {
 
@@ -54,6 +56,16 @@ CompiledCacheStats CompiledCache::stats() const {
   return stats_;
 }
 
+namespace {
+
+void observe_compile(const char* tier, std::chrono::steady_clock::time_point started) {
+  telemetry::plugin_metrics().compile_duration.with({tier}).observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (auto* span = telemetry::active_span()) span->set("wwp.compile.tier", std::string(tier));
+}
+
+}  // namespace
+
 Result<sandbox::CompiledModule> CompiledCache::get(const Digest& digest,
                                                    const fs::path& wasm_file) {
   std::shared_future<Result<sandbox::CompiledModule>> pending;
@@ -63,6 +75,8 @@ Result<sandbox::CompiledModule> CompiledCache::get(const Digest& digest,
     if (auto it = index_.find(digest.hex); it != index_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second);
       ++stats_.memory_hits;
+      telemetry::plugin_metrics().cache_lookups.with({"memory", "hit"}).add();
+      if (auto* span = telemetry::active_span()) span->set("wwp.compile.cache", "memory");
       return it->second->second;
     }
     if (auto it = in_flight_.find(digest.hex); it != in_flight_.end()) {
@@ -71,6 +85,7 @@ Result<sandbox::CompiledModule> CompiledCache::get(const Digest& digest,
       in_flight_.emplace(digest.hex, promise.get_future().share());
     }
   }
+  telemetry::plugin_metrics().cache_lookups.with({"memory", "miss"}).add();
   if (pending.valid()) return pending.get();
 
   Result<sandbox::CompiledModule> result = load_or_compile(digest, wasm_file);
@@ -115,16 +130,22 @@ Result<sandbox::CompiledModule> CompiledCache::load_or_compile(const Digest& dig
                                                                const fs::path& wasm_file) {
   if (!disk_dir_.empty()) {
     if (auto loaded = load_from_disk(digest)) {
+      telemetry::plugin_metrics().cache_lookups.with({"disk", "hit"}).add();
+      if (auto* span = telemetry::active_span()) span->set("wwp.compile.cache", "disk");
       std::lock_guard lock(mutex_);
       ++stats_.disk_hits;
       return *loaded;
     }
+    telemetry::plugin_metrics().cache_lookups.with({"disk", "miss"}).add();
   }
+  if (auto* span = telemetry::active_span()) span->set("wwp.compile.cache", "none");
   auto bytes = read_file(wasm_file);
   if (!bytes) return bytes.error();
   if (engine_.tiered()) {
+    const auto started = std::chrono::steady_clock::now();
     auto quick = engine_.compile_baseline(
         std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+    if (quick) observe_compile("baseline", started);
     // Winch lacks a few proposals; such a module simply waits for Cranelift below.
     if (quick) {
       {
@@ -135,9 +156,11 @@ Result<sandbox::CompiledModule> CompiledCache::load_or_compile(const Digest& dig
       return quick;
     }
   }
+  const auto started = std::chrono::steady_clock::now();
   auto compiled = engine_.compile(
       std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
   if (!compiled) return compiled.error();
+  observe_compile("optimized", started);
   {
     std::lock_guard lock(mutex_);
     ++stats_.compilations;
@@ -162,8 +185,10 @@ void CompiledCache::optimize_in_background() {
     Optimization job = std::move(optimize_queue_.front());
     optimize_queue_.pop_front();
     lock.unlock();
+    const auto started = std::chrono::steady_clock::now();
     auto compiled = engine_.compile(
         std::span(reinterpret_cast<const std::uint8_t*>(job.wasm.data()), job.wasm.size()));
+    if (compiled) observe_compile("optimized", started);
     if (compiled && !disk_dir_.empty()) store_on_disk(job.digest, *compiled);
     lock.lock();
     if (compiled) {

@@ -14,6 +14,8 @@
 #include "oci/registry_client.hpp"
 #include "oci/signature_check.hpp"
 #include "oci/tag_cache.hpp"
+#include "telemetry/plugin_metrics.hpp"
+#include "telemetry/span.hpp"
 
 namespace wwp::oci {
 
@@ -164,6 +166,9 @@ struct OciModuleSource::Impl {
     maybe_cleanup();
     const auto& counters = locator.counters();
     const std::uint64_t fetched_before = counters.blob_fetches + counters.extractions;
+    const std::uint64_t blobs_before = counters.blob_fetches;
+    const std::uint64_t bytes_before = counters.blob_bytes;
+    const auto started = std::chrono::steady_clock::now();
 
     std::optional<std::string> tag_key;
     WWP_TRY_ASSIGN(const Digest manifest, manifest_for(ref, policy, deadline, tag_key));
@@ -175,6 +180,19 @@ struct OciModuleSource::Impl {
     touch(module.digest);
     touch(manifest);
     if (counters.blob_fetches + counters.extractions != fetched_before) maybe_evict();
+    // Counted per fetch, not per blob: concurrent pulls of one reference share one fetch.
+    auto& metrics = telemetry::plugin_metrics();
+    const bool pulled = counters.blob_fetches != blobs_before;
+    metrics.cache_lookups.with({"registry", pulled ? "miss" : "hit"}).add();
+    if (pulled) {
+      metrics.pull_bytes.get().add(static_cast<double>(counters.blob_bytes - bytes_before));
+      metrics.pull_duration.get().observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    if (auto* span = telemetry::active_span()) {
+      span->set("wwp.oci.pulled", pulled);
+      span->set("wwp.oci.reference", ref.str());
+    }
 
     Reference resolved = ref;
     resolved.digest = manifest;

@@ -3,6 +3,7 @@
 //   POST /api/v1/template.execute  {"workflow":{...},"template":{...}} -> {"node":{...}} | {}
 //   GET  /healthz                   alive
 //   GET  /readyz                    ready to execute (not starting, not shutting down)
+//   GET  /metrics                   Prometheus text format (also on the health port)
 //
 // Status codes follow what Argo's agent does with them: 403 bad token, 400 malformed request,
 // 503 overloaded or a dependency down (the agent retries), 404 unknown path; the listener adds
@@ -105,6 +106,9 @@ class PluginServer {
   Reply execute(const std::string& body);
   Reply wait_for(const std::string& key, const std::shared_ptr<Step>& step);
   Reply running_reply(const std::shared_ptr<Step>& step) const;
+  // A 503 answer, counted by reason (wwp_unavailable_responses_total).
+  static Reply unavailable(std::string_view reason, std::string_view message);
+  std::string metrics_text();
   void stop_listeners(std::chrono::milliseconds finish_within);
 
   ServerSettings settings_;
