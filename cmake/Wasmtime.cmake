@@ -8,9 +8,20 @@ else()
 endif()
 set(WWP_SHIM_DIR "${PROJECT_SOURCE_DIR}/wasmtime-shim")
 
-message(STATUS "Building wasmtime-shim (cargo target dir ${WWP_CARGO_TARGET_DIR})")
+# A cross build (cmake/toolchain-aarch64.cmake) names the Rust target; cargo then writes to
+# <target dir>/<triple>/release and compiles the crates' C parts with <triple's gcc>.
+set(WWP_RUST_TARGET "" CACHE STRING "Rust target triple of wasmtime-shim (empty: the host)")
+set(cargo_target_args)
+set(WWP_SHIM_PROFILE_DIR "${WWP_CARGO_TARGET_DIR}/release")
+if(WWP_RUST_TARGET)
+  set(cargo_target_args --target "${WWP_RUST_TARGET}")
+  set(WWP_SHIM_PROFILE_DIR "${WWP_CARGO_TARGET_DIR}/${WWP_RUST_TARGET}/release")
+endif()
+
+message(STATUS "Building wasmtime-shim (cargo target dir ${WWP_CARGO_TARGET_DIR} ${WWP_RUST_TARGET})")
 execute_process(
   COMMAND ${CMAKE_COMMAND} -E env "CARGO_TARGET_DIR=${WWP_CARGO_TARGET_DIR}" cargo build --release --locked
+          ${cargo_target_args}
   WORKING_DIRECTORY "${WWP_SHIM_DIR}"
   RESULT_VARIABLE cargo_result
   COMMAND_ECHO STDOUT)
@@ -18,9 +29,9 @@ if(NOT cargo_result EQUAL 0)
   message(FATAL_ERROR "cargo build of wasmtime-shim failed")
 endif()
 
-set(WWP_WASMTIME_LIB "${WWP_CARGO_TARGET_DIR}/release/libwasmtime_shim.a")
+set(WWP_WASMTIME_LIB "${WWP_SHIM_PROFILE_DIR}/libwasmtime_shim.a")
 # wasmtime-shim's build script records the include dir of exactly the feature set built.
-file(READ "${WWP_CARGO_TARGET_DIR}/release/wasmtime-include-dir.txt" wasmtime_include)
+file(READ "${WWP_SHIM_PROFILE_DIR}/wasmtime-include-dir.txt" wasmtime_include)
 string(STRIP "${wasmtime_include}" wasmtime_include)
 
 add_library(wasmtime::wasmtime STATIC IMPORTED GLOBAL)

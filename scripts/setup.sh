@@ -16,6 +16,8 @@ DEBIAN_PACKAGES=(
   docker-registry skopeo awscli wrk apache2-utils openssl
   # the module kit's tests: a real QR decoder for examples/text2qr
   zbar-tools
+  # the shipped image (scripts/build-image.sh, tests/deploy): built without a daemon, inspected
+  buildah jq python3
 )
 
 missing=()
