@@ -4,11 +4,10 @@
 #
 #   scripts/build-image.sh [--arch amd64|arm64] [--tag NAME:TAG] BINARY OUT.oci.tar
 #
-# The image holds the binary, exactly the shared libraries its dynamic loader resolves (`ldd`; for
-# arm64 the arm64 loader under qemu-user), the CA bundle, /etc/passwd and /etc/group with the
-# non-root user 65532, and empty directories for the volumes. Everything the plugin writes goes
-# to the volumes, so the root filesystem can be read-only. The Dockerfile at the top of the
-# repository builds the same layout with Docker.
+# The image holds what scripts/stage-rootfs.sh lays out (the binary, exactly the shared libraries
+# `ldd` lists, CA certificates, user 65532, the volume directories) in one layer, with the
+# entrypoint, user, environment and volumes configured. The Dockerfile at the top of the
+# repository builds the same image with Docker.
 #
 # buildah's storage is a temporary directory (removed on exit) with the vfs driver, so that the
 # script neither needs overlay support nor touches /var/lib/containers.
@@ -29,14 +28,9 @@ if [[ $# -ne 2 ]]; then
 fi
 binary=$(realpath "$1")
 out=$(realpath -m "$2")
-case "$arch" in
-  amd64) list_libs=(ldd "$binary") ;;
-  # qemu-user runs the arm64 loader, which resolves from the multiarch dirs like on an arm64 host.
-  arm64) list_libs=(qemu-aarch64 /lib/ld-linux-aarch64.so.1 --list "$binary") ;;
-  *) echo "build-image: unknown arch $arch" >&2; exit 2 ;;
-esac
+case "$arch" in amd64 | arm64) ;; *) echo "build-image: unknown arch $arch" >&2; exit 2 ;; esac
 
-# Paths inside the image; the Helm chart, the kustomize manifests and the Dockerfile use the same.
+# Paths inside the image, as scripts/stage-rootfs.sh lays them out.
 readonly IMAGE_BINARY=/usr/local/bin/wasm-workflows-plugin
 readonly MODULE_DIR=/modules
 readonly CACHE_DIR=/var/cache/wasm-workflows-plugin
@@ -50,37 +44,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The root filesystem, staged as files owned by root.
 root="$work/rootfs"
-mkdir -p "$root/usr/local/bin" "$root/etc/ssl/certs" "$root/tmp" "$root$MODULE_DIR" "$root$CACHE_DIR"
-install -m 0755 "$binary" "$root$IMAGE_BINARY"
-# Every line of the loader's list with a path: "libx.so.1 => /path (0x...)" or "/lib64/ld-... (0x...)".
-mapfile -t libs < <("${list_libs[@]}" | awk '/=> \// {print $3} /^[ \t]*\// {print $1}' | sort -u)
-if ((${#libs[@]} == 0)); then
-  echo "build-image: no shared libraries listed for $binary (is it built for $arch?)" >&2
-  exit 1
-fi
-for lib in "${libs[@]}"; do
-  mkdir -p "$root$(dirname "$lib")"
-  cp -L "$lib" "$root$lib"
-done
-printf '%s\n' "${libs[@]}" > "$work/libraries.txt"
-cp -L "$CA_BUNDLE" "$root$CA_BUNDLE"
-cat > "$root/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/sbin/nologin
-nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin
-EOF
-cat > "$root/etc/group" <<'EOF'
-root:x:0:
-nonroot:x:65532:
-EOF
-chmod 1777 "$root/tmp"
-chown 65532:65532 "$root$MODULE_DIR" "$root$CACHE_DIR"
+"$(dirname "$0")/stage-rootfs.sh" --arch "$arch" "$binary" "$root"
 
 # `version` runs on the host for amd64, under qemu for arm64.
 case "$arch" in
   amd64) version=$("$binary" version | awk '{print $2}') ;;
-  arm64) version=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$binary" version | awk '{print $2}') ;;
+  arm64) version=$(qemu-aarch64 "$binary" version | awk '{print $2}') ;;
 esac
 
 container=$(buildah "${store[@]}" from --arch "$arch" --os linux scratch)
@@ -106,4 +76,4 @@ buildah "${store[@]}" config \
 buildah "${store[@]}" commit --quiet --format oci "$container" "$tag" >/dev/null
 rm -f "$out"
 buildah "${store[@]}" push --quiet "$tag" "oci-archive:$out:$tag"
-echo "build-image: $out ($tag, linux/$arch, version $version, ${#libs[@]} shared libraries)"
+echo "build-image: $out ($tag, linux/$arch, version $version)"

@@ -36,6 +36,17 @@ want_version=$("$binary" version | awk '{print $2}')
 [[ $(jq -r '.config.Labels["org.opencontainers.image.version"]' "$config") == "$want_version" ]] ||
   fail "version label is not $want_version"
 
+# The Dockerfile builds the same image for Docker users: same entrypoint, command, user, volumes.
+dockerfile="$repo/Dockerfile"
+for key in Entrypoint Cmd; do
+  want=$(jq -c ".config.$key" "$config" | sed 's/,/, /g')
+  grep -qxF "${key^^} $want" "$dockerfile" ||
+    fail "Dockerfile lacks: ${key^^} $want"
+done
+grep -qx "USER $(jq -r .config.User "$config")" "$dockerfile" || fail "Dockerfile's USER differs"
+grep -qxF "VOLUME $(jq -c '.config.Volumes | keys' "$config" | sed 's/,/, /g')" "$dockerfile" ||
+  fail "Dockerfile's VOLUME differs from $(jq -c '.config.Volumes | keys' "$config")"
+
 # --- its layers: exactly the binary, the libraries ldd lists, CA certificates, passwd/group --
 root="$work/root"
 mkdir "$root"
