@@ -37,12 +37,13 @@ grep -q 'image: ghcr.io/example/wasm-workflows-plugin:v9.9.9' "$work/rendered/pv
   fail "image.tag not applied"
 grep -q 'sidecar.automountServiceAccountToken: "false"' "$work/rendered/pvc-no-discovery.yaml" ||
   fail "no discovery still mounts a token"
-! grep -qx 'kind: Role' "$work/rendered/pvc-no-discovery.yaml" || fail "RBAC without discovery"
+! grep -q 'name: wasm-executor-plugin-controller-config' "$work/rendered/pvc-no-discovery.yaml" || fail "discovery RBAC without discovery"
 (( $(grep -cx 'kind: ServiceAccount' "$work/rendered/hostpath-modules-registry.yaml") == 2 )) ||
   fail "one ServiceAccount per workflow namespace"
 grep -q -- '- --insecure-oci-registries=registry.local:5000' "$work/rendered/emptydir-env.yaml" || fail "insecure registries"
 grep -q -- '- --http-disabled=true' "$work/rendered/emptydir-env.yaml" || fail "flags"
 grep -q 'readOnlyRootFilesystem: true' "$work/rendered/emptydir-env.yaml" || fail "read-only root with volumes"
+grep -q 'workflowtasksets/status' "$work/rendered/default.yaml" || fail "no RBAC for Argo's agent"
 
 # Bad values fail the rendering with a message naming the value.
 if out=$("$helm" template x "$chart" --set cache.type=tmpfs 2>&1); then fail "cache.type=tmpfs accepted"; fi
