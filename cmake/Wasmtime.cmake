@@ -19,6 +19,10 @@ if(WWP_RUST_TARGET)
 endif()
 
 message(STATUS "Building wasmtime-shim (cargo target dir ${WWP_CARGO_TARGET_DIR} ${WWP_RUST_TARGET})")
+# Clones at other paths (worktrees) share the target dir and its one libwasmtime_shim.a, and cargo
+# keeps a freshness record per clone: another clone's build can leave its archive there while ours
+# counts as fresh. Re-making the shim crate itself takes about a second (dependencies stay built).
+file(TOUCH_NOCREATE "${WWP_SHIM_DIR}/src/lib.rs")
 execute_process(
   COMMAND ${CMAKE_COMMAND} -E env "CARGO_TARGET_DIR=${WWP_CARGO_TARGET_DIR}" cargo build --release --locked
           ${cargo_target_args}
@@ -29,7 +33,11 @@ if(NOT cargo_result EQUAL 0)
   message(FATAL_ERROR "cargo build of wasmtime-shim failed")
 endif()
 
-set(WWP_WASMTIME_LIB "${WWP_SHIM_PROFILE_DIR}/libwasmtime_shim.a")
+# A copy per build tree, so another clone's configure step cannot swap it under our build.
+set(WWP_WASMTIME_LIB "${CMAKE_BINARY_DIR}/wasmtime-shim/libwasmtime_shim.a")
+file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/wasmtime-shim")
+file(COPY_FILE "${WWP_SHIM_PROFILE_DIR}/libwasmtime_shim.a" "${WWP_WASMTIME_LIB}"
+     ONLY_IF_DIFFERENT)
 # wasmtime-shim's build script records the include dir of exactly the feature set built.
 file(READ "${WWP_SHIM_PROFILE_DIR}/wasmtime-include-dir.txt" wasmtime_include)
 string(STRIP "${wasmtime_include}" wasmtime_include)

@@ -67,6 +67,11 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
                "Most files and directories a step's directory may hold")
       ->envname("MAX_DISK_FILES")
       ->capture_default_str();
+  c.add_option("--max-open-files", config.max_open_files,
+               "Most files and directories a step's module may have open at once")
+      ->envname("MAX_OPEN_FILES")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   c.add_option("--memory-cache", config.memory_cache,
                "Machine code of compiled modules kept in memory")
       ->envname("MEMORY_CACHE")

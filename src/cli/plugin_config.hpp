@@ -52,6 +52,7 @@ struct PluginConfig {
   std::string default_disk = "1Gi";
   std::string max_disk = "10Gi";
   std::size_t max_disk_files = 100000;
+  std::size_t max_open_files = 1024;
   std::string memory_cache = "512Mi";
   bool pooling_allocator = true;
   bool tiered_compilation = true;

@@ -1,5 +1,7 @@
 #include "cli/plugin_runtime.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <thread>
 
 #include "artifacts/factory.hpp"
@@ -82,11 +84,12 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   exec.max_args_bytes = *args;
   auto disk = quantity_flag("default-disk", config.default_disk);
   if (!disk) return disk.error();
-  exec.disk.bytes = *disk;
+  exec.sandbox_limits.bytes = *disk;
   auto max_disk = quantity_flag("max-disk", config.max_disk);
   if (!max_disk) return max_disk.error();
   exec.max_disk_bytes = *max_disk;
-  exec.disk.files = config.max_disk_files;
+  exec.sandbox_limits.files = config.max_disk_files;
+  exec.sandbox_limits.open_files = config.max_open_files;
 
   exec.http.enabled = !config.http_disabled;
   exec.http.max_allowed_hosts = config.http_max_allowed_hosts;
@@ -113,6 +116,13 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
       static_cast<std::uint32_t>(std::max<std::size_t>(16, concurrency * 4));
   auto engine = sandbox::Engine::create(engine_settings);
   if (!engine) return engine.error();
+  if ((*engine)->settings().pooling_fallback) {
+    spdlog::warn(
+        "pooling allocator off: cannot reserve the address space of {} instance slots (ulimit "
+        "-v?); "
+        "memories are allocated per step instead (slower instantiation)",
+        engine_settings.pool_instances);
+  }
   rt->engine_ = std::move(*engine);
 
   rt->blobs_ = std::make_unique<store::BlobStore>(cache_dir / "blobs");

@@ -184,7 +184,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   if (tmpl.wasm.limits.timeout)
     spec.limits.timeout = std::min(*tmpl.wasm.limits.timeout, settings_.max_timeout);
   if (tmpl.wasm.limits.memory_bytes) spec.limits.memory_bytes = *tmpl.wasm.limits.memory_bytes;
-  DiskLimits disk = settings_.disk;
+  SandboxLimits disk = settings_.sandbox_limits;
   if (tmpl.wasm.limits.disk_bytes) {
     if (*tmpl.wasm.limits.disk_bytes > settings_.max_disk_bytes) {
       return invalid("disk limit " + format_quantity(*tmpl.wasm.limits.disk_bytes) +
@@ -221,7 +221,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
       // The service names the artifact it was placing when the deadline passed.
       WWP_TRY(artifacts_->stage_inputs(tmpl, dir->root(), step));
       WWP_TRY(step.check_deadline("placing input artifacts"));
-      auto excess = disk_excess(dir->root(), disk);
+      auto excess = sandbox_excess(dir->root(), disk);
       if (!excess) return excess.error().context("sandbox");
       if (*excess) return limit_exceeded(**excess + " by the input artifacts (limits.disk)");
     }
@@ -230,7 +230,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   spec.limits.timeout = std::max(left, std::chrono::milliseconds(1));
-  std::optional<DiskWatch> watch;
+  std::optional<SandboxWatch> watch;
   if (dir) {
     spec.stop = std::make_shared<sandbox::StopSignal>();
     watch.emplace(dir->root(), disk, settings_.disk_check_interval, spec.stop);
@@ -245,7 +245,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
     outcome->message = "timeout " + format_duration(timeout) + " exceeded";
   if (dir) {
     // Exact, now that nothing changes the tree: a burst at the very end escapes the watch.
-    auto excess = disk_excess(dir->root(), disk);
+    auto excess = sandbox_excess(dir->root(), disk);
     if (!excess) return failed_node("sandbox: " + excess.error().message);
     if (*excess) return failed_node(**excess);
   }

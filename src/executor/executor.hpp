@@ -10,9 +10,9 @@
 
 #include "artifacts/artifact_service.hpp"
 #include "common/result.hpp"
-#include "executor/disk_watch.hpp"
 #include "executor/http_policy.hpp"
 #include "executor/sandbox_dir.hpp"
+#include "executor/sandbox_watch.hpp"
 #include "model/node_result.hpp"
 #include "model/template.hpp"
 #include "modules/module_resolver.hpp"
@@ -33,9 +33,9 @@ struct ExecutorSettings {
   std::uint64_t max_output_parameters_bytes = 2ULL << 20;
   // args and env together after substitution, and stdin after substitution.
   std::uint64_t max_args_bytes = 1ULL << 20;
-  // The step directory: `disk.bytes` unless the template's limits.disk says otherwise (at most
-  // max_disk_bytes), and at most `disk.files` entries.
-  DiskLimits disk;
+  // The step directory: `bytes` unless the template's limits.disk says otherwise (at most
+  // max_disk_bytes), at most `files` entries and `open_files` descriptors open on it.
+  SandboxLimits sandbox_limits;
   std::uint64_t max_disk_bytes = 10ULL << 30;
   std::chrono::milliseconds disk_check_interval{100};
 };

@@ -39,11 +39,12 @@ model::NodeResult map_end(const sandbox::RunOutcome& outcome,
   if (!stdout_data.empty() && stdout_data.back() == '\n') stdout_data.pop_back();
   node.outputs.result = std::move(stdout_data);
 
-  const bool near_memory_limit =
-      memory_limit > 0 && outcome.memory_bytes + (1ULL << 20) >= memory_limit;
+  // However the module reacted to the refused growth (most exit with some code), the limit is
+  // why the step failed.
   auto with_memory_hint = [&](std::string message) {
-    if (near_memory_limit) {
-      message += " (linear memory reached the memory limit " + format_quantity(memory_limit) + ")";
+    if (outcome.memory_refused) {
+      message += " (memory limit " + format_quantity(memory_limit) +
+                 " reached: the module asked for more memory and was refused)";
     }
     return message;
   };

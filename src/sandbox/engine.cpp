@@ -1,6 +1,9 @@
 #include "sandbox/engine.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 #include "sandbox/engine_impl.hpp"
@@ -44,7 +47,14 @@ wasmtime::Config make_baseline_config() {
 }
 
 std::string make_fingerprint(const EngineSettings& settings) {
-  return std::string("wasmtime-") + WWP_WASMTIME_VERSION + "-x86_64-epoch-speed" +
+#if defined(__aarch64__)
+  constexpr const char* kArch = "aarch64";
+#elif defined(__x86_64__)
+  constexpr const char* kArch = "x86_64";
+#else
+#error "unsupported host architecture"
+#endif
+  return std::string("wasmtime-") + WWP_WASMTIME_VERSION + "-" + kArch + "-epoch-speed" +
          (settings.pooling_allocator ? "-pool" : "");
 }
 
@@ -92,7 +102,28 @@ Engine::Impl::~Impl() {
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
-Result<std::unique_ptr<Engine>> Engine::create(const EngineSettings& settings) {
+namespace {
+
+// Wasmtime reserves the whole pool's address space at engine creation (a 4 GiB slot plus guards
+// per memory) and panics, ending the process, when it cannot: under `ulimit -v`, or a tool such
+// as valgrind. A trial reservation a little larger than Wasmtime's tells us beforehand.
+bool can_reserve_pool(std::uint32_t instances) {
+  const std::uint64_t bytes =
+      std::uint64_t{instances} * ((4ULL << 30) + (64ULL << 20)) + (1ULL << 30);
+  void* trial =
+      ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (trial == MAP_FAILED) return false;
+  ::munmap(trial, bytes);
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::create(EngineSettings settings) {
+  if (settings.pooling_allocator && !can_reserve_pool(settings.pool_instances)) {
+    settings.pooling_allocator = false;
+    settings.pooling_fallback = true;
+  }
   try {
     return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(settings)));
   } catch (const std::exception& e) {

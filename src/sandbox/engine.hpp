@@ -19,6 +19,9 @@ struct EngineSettings {
   // operations instead of mmap/munmap per step.
   bool pooling_allocator = true;
   std::uint32_t pool_instances = 128;
+  // Set by Engine::create when the pool's address space could not be reserved (ulimit -v): the
+  // engine then allocates on demand, and settings() says so.
+  bool pooling_fallback = false;
   // Upper bound for any module's linear memory (templates may ask for less, never more).
   std::uint64_t max_memory_bytes = 4ULL << 30;
   // Granularity of wall-clock timeouts.
@@ -31,7 +34,7 @@ struct EngineSettings {
 class Engine {
  public:
   // Fails when the settings cannot be honoured (e.g. the pooling allocator cannot reserve memory).
-  static Result<std::unique_ptr<Engine>> create(const EngineSettings& settings = {});
+  static Result<std::unique_ptr<Engine>> create(EngineSettings settings = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

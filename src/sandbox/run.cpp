@@ -10,6 +10,8 @@
 // Defined by wasmtime-shim/src/lib.rs: WASI file I/O on the calling thread, without a hand-off
 // to Tokio's blocking pool and back for every operation.
 extern "C" void wwp_wasi_config_allow_blocking_current_thread(wasi_config_t* config, bool enable);
+extern "C" void wwp_store_memory_limiter(wasmtime_store_t* store, std::size_t memory_bytes,
+                                         bool* refused);
 
 namespace wwp::sandbox {
 
@@ -114,7 +116,9 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
   state.stop = stop.get();
   if (spec.http) state.http.policy = &*spec.http;
   store.context().set_data(&state);
-  store.limiter(static_cast<std::int64_t>(spec.limits.memory_bytes), -1, -1, -1, -1);
+  // Like store.limiter(bytes, -1, ...), and it tells us when it refused a growth.
+  wwp_store_memory_limiter(store.capi(), static_cast<std::size_t>(spec.limits.memory_bytes),
+                           &state.memory_refused);
 
   state.wasi_epoch = std::chrono::steady_clock::now();
   wasmtime::WasiConfig wasi;
@@ -146,6 +150,7 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     outcome.stdout_data = std::move(output.stdout_data);
     outcome.stderr_data = std::move(output.stderr_data);
     outcome.notes = std::move(state.http.notes);
+    outcome.memory_refused = state.memory_refused;
     return outcome;
   };
   // How the module ended when it did not return from _start: an output cap, proc_exit, the
@@ -216,6 +221,10 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     const auto& err = instance.err().data;
     if (const auto* trap = std::get_if<wasmtime::Trap>(&err)) return classify_trap(*trap);
     if (auto host = stopped_by_host()) return *host;
+    if (state.memory_refused) {
+      return limit_exceeded("the module's initial memory is larger than its memory limit " +
+                            format_quantity(spec.limits.memory_bytes));
+    }
     return failed("cannot instantiate module: " + std::get<wasmtime::Error>(err).message());
   }
   wasmtime::Instance started = instance.ok();

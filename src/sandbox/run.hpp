@@ -54,6 +54,7 @@ struct RunOutcome {
   std::string stderr_data;
   std::uint64_t memory_bytes = 0;  // linear memory size when the module stopped
   bool stop_transient = false;     // End::Stopped for a reason that is not the step's fault
+  bool memory_refused = false;     // the memory limit refused a growth (memory.grow returned -1)
   // What the host refused or what failed on the module's behalf (e.g. an HTTP destination not
   // allowed), for the step's message: the module only saw an error code.
   std::vector<std::string> notes;

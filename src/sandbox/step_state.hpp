@@ -24,6 +24,8 @@ struct StepState {
   HttpSession http;
   // Set by our proc_exit: WASI's own refuses statuses >= 126 with an error that reads like a trap.
   std::optional<int> exit_status;
+  // Set by the store's memory limiter when it refuses a growth (the module only sees -1).
+  bool memory_refused = false;
 
   // Records and returns true when the step must end now (deadline passed or stop requested).
   bool must_end(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {

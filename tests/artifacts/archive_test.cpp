@@ -74,7 +74,7 @@ TEST(Pack, FileBecomesOneEntryNamedAfterIt) {
   fs::create_directory(dir / "x");
   ASSERT_EQ(
       run("tar -xzf " + quote((dir / "out.tgz").string()) + " -C " + quote((dir / "x").string()))
-          .status,
+          .exit_code,
       0);
   EXPECT_EQ(read_file(dir / "x/hello.txt"), "hi\n");
 }
@@ -90,7 +90,7 @@ TEST(Pack, DirectoryEntriesSitUnderItsNameWithSymlinksKept) {
   fs::create_directory(dir / "x");
   ASSERT_EQ(
       run("tar -xzf " + quote((dir / "out.tgz").string()) + " -C " + quote((dir / "x").string()))
-          .status,
+          .exit_code,
       0);
   EXPECT_EQ(read_file(dir / "x/data/a/deep.txt"), "deep");
   EXPECT_EQ(fs::read_symlink(dir / "x/data/link"), fs::path("b.txt"));
@@ -120,7 +120,7 @@ TEST(IsTarball, OnlyGzippedTar) {
   write_file(dir / "plain.txt", "not an archive");
   write_file(dir / "d/f", "x");
   ASSERT_EQ(run("cd " + quote(dir.path().string()) + " && tar -cf plain.tar d && gzip -k plain.txt")
-                .status,
+                .exit_code,
             0);
   ASSERT_TRUE(pack(dir / "d", dir / "real.tgz", ArchiveFormat::TarGz));
   EXPECT_TRUE(*is_tarball(dir / "real.tgz"));

@@ -71,7 +71,7 @@ TEST(LargeArtifact, OneGibibyteStreamsBothWaysInBoundedMemory) {
   // awscli sees the whole object, uploaded in 16 parts of 64 MiB.
   auto head =
       server.aws("s3api head-object --bucket artifacts --key " + quote((*outputs)[0].s3->key));
-  ASSERT_EQ(head.status, 0) << head.output;
+  ASSERT_EQ(head.exit_code, 0) << head.output;
   EXPECT_NE(head.output.find("\"ContentLength\": 1073741824"), std::string::npos) << head.output;
   EXPECT_NE(head.output.find("-16\\\""), std::string::npos) << head.output;
 

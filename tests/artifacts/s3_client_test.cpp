@@ -72,7 +72,7 @@ TEST_F(S3ClientTest, MultipartUploadAboveThePartSize) {
   auto put = client_for(server, 5ULL << 20).put_object("bucket", "big.bin", dir / "big.bin");
   ASSERT_TRUE(put) << put.error().message;
   auto head = server.aws("s3api head-object --bucket bucket --key big.bin");
-  ASSERT_EQ(head.status, 0) << head.output;
+  ASSERT_EQ(head.exit_code, 0) << head.output;
   EXPECT_NE(head.output.find("\"ETag\": \"\\\""), std::string::npos);
   EXPECT_NE(head.output.find("-3\\\""), std::string::npos)
       << "expected a 3-part ETag: " << head.output;

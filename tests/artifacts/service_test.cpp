@@ -54,7 +54,7 @@ class ServiceTest : public ::testing::Test {
     fs::path out = files / (name + ".tgz");
     auto result = run("tar -czf " + quote(out.string()) + " -C " + quote(parent.string()) + " " +
                       quote(name));
-    EXPECT_EQ(result.status, 0) << result.output;
+    EXPECT_EQ(result.exit_code, 0) << result.output;
     return out;
   }
 
@@ -289,7 +289,7 @@ TEST_F(ServiceTest, EscapingTarEntryFromTheRepositoryIsRefused) {
   write_file(files / "inner/x", "pwned");
   auto made =
       run("cd " + quote((files / "inner").string()) + " && tar -czPf ../evil.tgz ../inner/x");
-  ASSERT_EQ(made.status, 0) << made.output;
+  ASSERT_EQ(made.exit_code, 0) << made.output;
   ASSERT_NE(run("tar -tzf " + quote((files / "evil.tgz").string())).output.find("../"),
             std::string::npos);
   server.put(files / "evil.tgz", "artifacts", "evil.tgz");
@@ -361,7 +361,7 @@ TEST_F(ServiceTest, OutputsAreArchivedLikeArgoexecAndReadableByAws) {
   fs::create_directory(files / "x");
   ASSERT_EQ(run("tar -xzf " + quote((files / "out.tgz").string()) + " -C " +
                 quote((files / "x").string()))
-                .status,
+                .exit_code,
             0);
   EXPECT_EQ(read_file(files / "x/out.txt"), "result\n");
 
@@ -370,7 +370,7 @@ TEST_F(ServiceTest, OutputsAreArchivedLikeArgoexecAndReadableByAws) {
   ASSERT_TRUE(server.get("artifacts", report.s3->key, files / "report.tgz"));
   ASSERT_EQ(run("tar -xzf " + quote((files / "report.tgz").string()) + " -C " +
                 quote((files / "x").string()))
-                .status,
+                .exit_code,
             0);
   EXPECT_EQ(read_file(files / "x/report/summary.txt"), "summary");
   EXPECT_EQ(read_file(files / "x/report/parts/1.txt"), "part 1");
@@ -404,7 +404,7 @@ TEST_F(ServiceTest, ReportedArtifactsFromTheEarlierAbi) {
   fs::create_directory(files / "x");
   ASSERT_EQ(run("tar -xzf " + quote((files / "extra.tgz").string()) + " -C " +
                 quote((files / "x").string()))
-                .status,
+                .exit_code,
             0);
   EXPECT_EQ(read_file(files / "x/result.txt"), "reported");
 
@@ -474,7 +474,7 @@ TEST_F(ServiceTest, KeyFormatAndExplicitKeys) {
   EXPECT_TRUE((*outputs)[0].s3->key.starts_with("custom/argo/uid-1/wf-1-produce-"))
       << (*outputs)[0].s3->key;
   EXPECT_EQ((*outputs)[1].s3->key, "exact/place.tgz");
-  EXPECT_EQ(server.aws("s3api head-object --bucket artifacts --key exact/place.tgz").status, 0);
+  EXPECT_EQ(server.aws("s3api head-object --bucket artifacts --key exact/place.tgz").exit_code, 0);
 }
 
 TEST_F(ServiceTest, OutputOfOneStepIsTheInputOfTheNext) {

@@ -11,38 +11,24 @@
 #include <vector>
 
 #include "artifacts/factory.hpp"
+#include "support/files.hpp"
+#include "support/ports.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace wwp::artifacts::test {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under the system temp dir, removed (with its contents) on destruction.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& prefix = "wwp-artifacts-test-");
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir();
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& child) const { return path_ / child; }
-
- private:
-  fs::path path_;
-};
-
-void write_file(const fs::path& path, const std::string& content);
-std::string read_file(const fs::path& path);
-
-struct CommandResult {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
+// Shared test support (tests/support), under the names these tests have always used.
+using ScratchDir = wwp::test::TempDir;
+using wwp::test::CommandResult;
+using wwp::test::free_port;
+using wwp::test::read_file;
+using wwp::test::write_file;
 // Runs `command` through /bin/sh.
-CommandResult run(const std::string& command);
-std::string quote(const std::string& text);  // single-quoted for /bin/sh
-
-// An unused TCP port on 127.0.0.1 (bound and released; good enough for tests).
-int free_port();
+inline CommandResult run(const std::string& command) { return wwp::test::run_shell(command); }
+inline std::string quote(const std::string& text) { return wwp::test::shell_quote(text); }
 
 inline constexpr const char* kAccessKey = "wwp-test-access";
 inline constexpr const char* kSecretKey = "wwp-test-secret-key";
@@ -72,7 +58,7 @@ class S3Server {
  private:
   ScratchDir dir_{"wwp-versitygw-"};
   int port_ = 0;
-  pid_t pid_ = -1;
+  wwp::test::ChildProcess process_;
 };
 
 // A repository configuration file (Argo's format) pointing at `server`, with credentials in a

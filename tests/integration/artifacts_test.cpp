@@ -17,7 +17,7 @@ TEST(Artifacts, WasmStepConsumesAndProducesArgoArtifacts) {
   s3::write_file(dir.path() / "in" / "message.txt", "hello from a container\n");
   ASSERT_EQ(s3::run("tar -czf " + s3::quote((dir.path() / "in.tgz").string()) + " -C " +
                     s3::quote((dir.path() / "in").string()) + " message.txt")
-                .status,
+                .exit_code,
             0);
   server.put(dir.path() / "in.tgz", "argo", "earlier-step/message.tgz");
 
@@ -45,7 +45,7 @@ TEST(Artifacts, WasmStepConsumesAndProducesArgoArtifacts) {
   std::filesystem::create_directories(dir.path() / "out");
   ASSERT_EQ(s3::run("tar -xzf " + s3::quote(fetched->string()) + " -C " +
                     s3::quote((dir.path() / "out").string()))
-                .status,
+                .exit_code,
             0);
   EXPECT_EQ(s3::read_file(dir.path() / "out" / "out.txt"), "HELLO FROM A CONTAINER\n");
 

@@ -123,6 +123,18 @@ TEST_F(Execute, MemoryBombHitsTheMemoryLimit) {
   EXPECT_NE(message_of(node).find("memory limit 32Mi"), std::string::npos) << node.dump();
 }
 
+// One large request far above the limit, refused while the module's memory is still small; the
+// module exits with a code of its own, and the message still says why.
+TEST_F(Execute, RefusedLargeAllocationNamesTheMemoryLimit) {
+  Json node =
+      node_of(plugin->execute(wasm_template("bigalloc.wasm", {{"limits", {{"memory", "32Mi"}}}})));
+  EXPECT_EQ(node["phase"], "Failed");
+  EXPECT_EQ(message_of(node),
+            "exit code 7 (memory limit 32Mi reached: the module asked for more memory and was "
+            "refused): cannot allocate 48 MiB")
+      << node.dump();
+}
+
 TEST_F(Execute, MemoryLimitAboveTheMaximumIsRefused) {
   Json node =
       node_of(plugin->execute(wasm_template("hello.wasm", {{"limits", {{"memory", "64Gi"}}}})));

@@ -56,7 +56,7 @@ TEST(LegacyArtifacts, EarlierSdkPathsWorkEndToEnd) {
   std::filesystem::create_directories(dir.path() / "out");
   ASSERT_EQ(s3::run("tar -xzf " + s3::quote(got->string()) + " -C " +
                     s3::quote((dir.path() / "out").string()))
-                .status,
+                .exit_code,
             0);
   EXPECT_EQ(s3::read_file(dir.path() / "out" / "output.jpg"), "PIXELS FROM A CONTAINER\n");
 }

@@ -1,12 +1,6 @@
 #include "plugin_process.hpp"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,8 +8,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-extern char** environ;
 
 namespace wwp::testing {
 
@@ -29,18 +21,6 @@ fs::path fresh_temp_dir(const std::string& name) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 PluginProcess::PluginProcess(std::vector<std::string> extra_args, fs::path cache_dir) {
@@ -60,49 +40,24 @@ PluginProcess::PluginProcess(std::vector<std::string> extra_args, fs::path cache
                                    "--token-file",
                                    (dir_ / "token").string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  const std::string log_path = (dir_ / "plugin.log").string();
-  posix_spawn_file_actions_addopen(&actions, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
-  if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
-    throw std::runtime_error("cannot start " + args[0]);
-  }
-  posix_spawn_file_actions_destroy(&actions);
+  process_ = wwp::test::ChildProcess(args, dir_ / "plugin.log");
+  if (!process_.started()) throw std::runtime_error("cannot start " + args[0]);
   httplib::Client client("127.0.0.1", port_);
   for (int i = 0; i < 600; ++i) {
     if (auto res = client.Get("/healthz"); res && res->status == 200) return;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw std::runtime_error("plugin exited at start: " + log());
-    }
+    if (process_.exited()) throw std::runtime_error("plugin exited at start: " + log());
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   throw std::runtime_error("plugin did not become healthy: " + log());
 }
 
 PluginProcess::~PluginProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+  process_.kill_now();
   std::error_code ec;
   fs::remove_all(dir_, ec);
 }
 
-int PluginProcess::terminate() {
-  ::kill(pid_, SIGTERM);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return status;
-}
+int PluginProcess::terminate() { return process_.signal_and_wait(SIGTERM); }
 
 std::string PluginProcess::log() const {
   std::ifstream in(dir_ / "plugin.log");

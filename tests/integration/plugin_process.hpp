@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "support/ports.hpp"
+#include "support/process.hpp"
+
 namespace wwp::testing {
 
 using Json = nlohmann::json;
@@ -16,7 +19,7 @@ using Json = nlohmann::json;
 std::filesystem::path module_dir();  // where the build put the test modules
 std::filesystem::path plugin_binary();
 std::filesystem::path fresh_temp_dir(const std::string& name);
-int free_port();
+using wwp::test::free_port;
 
 class PluginProcess {
  public:
@@ -30,7 +33,7 @@ class PluginProcess {
   const std::string& token() const { return token_; }
   const std::filesystem::path& cache_dir() const { return cache_dir_; }
   std::string log() const;
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
 
   // Sends SIGTERM and waits; returns the exit status.
   int terminate();
@@ -46,7 +49,7 @@ class PluginProcess {
 
  private:
   int port_ = 0;
-  pid_t pid_ = -1;
+  wwp::test::ChildProcess process_;
   std::string token_ = "test-token-0123456789";
   std::filesystem::path dir_;
   std::filesystem::path cache_dir_;

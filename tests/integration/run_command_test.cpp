@@ -16,11 +16,13 @@ struct Ran {
   std::string stdout_text;
 };
 
-// `with_log` mixes the log (stderr) into the captured text.
-Ran run(const std::string& args, bool with_log = false) {
-  const std::string command =
-      plugin_binary().string() + " run --module-dir " + module_dir().string() + " --fs-cache-dir " +
-      fresh_temp_dir("run-cache").string() + " " + args + (with_log ? " 2>&1" : " 2>/dev/null");
+// `with_log` mixes the log (stderr) into the captured text; `shell_prefix` runs before the plugin
+// in the same shell (e.g. a ulimit).
+Ran run(const std::string& args, bool with_log = false, const std::string& shell_prefix = "") {
+  const std::string command = shell_prefix + plugin_binary().string() + " run --module-dir " +
+                              module_dir().string() + " --fs-cache-dir " +
+                              fresh_temp_dir("run-cache").string() + " " + args +
+                              (with_log ? " 2>&1" : " 2>/dev/null");
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string out;
   std::array<char, 4096> buffer;
@@ -72,6 +74,23 @@ TEST(RunCommand, FailingStepExitsNonZeroAndPrintsTheNode) {
   auto ran = run((dir / "t.json").string());
   EXPECT_EQ(ran.exit_code, 1);
   EXPECT_EQ(Json::parse(ran.stdout_text)["node"]["outputs"]["exitCode"], "3");
+  std::filesystem::remove_all(dir);
+}
+
+// Wasmtime's pooling allocator reserves tens of GiB of address space up front and would end the
+// process if it could not; under `ulimit -v` the plugin allocates per step instead and says so.
+TEST(RunCommand, RunsUnderAnAddressSpaceLimitWithoutThePool) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer's shadow memory needs terabytes of address space";
+#endif
+  const auto dir = fresh_temp_dir("run-ulimit");
+  std::ofstream(dir / "t.json")
+      << R"({"name":"h","plugin":{"wasm":{"module":{"path":"hello.wasm"}}}})";
+  auto ran = run((dir / "t.json").string(), /*with_log=*/true, "ulimit -v 16777216; exec ");
+  EXPECT_EQ(ran.exit_code, 0) << ran.stdout_text;
+  EXPECT_NE(ran.stdout_text.find("pooling allocator off: cannot reserve"), std::string::npos)
+      << ran.stdout_text;
+  EXPECT_NE(ran.stdout_text.find("Succeeded"), std::string::npos) << ran.stdout_text;
   std::filesystem::remove_all(dir);
 }
 

@@ -129,6 +129,27 @@ TEST(StepLimits, DiskLimitStopsAModuleThatFillsTheDisk) {
   EXPECT_TRUE(step_dirs(plugin.cache_dir() / "sandboxes").empty());
 }
 
+// Every WASI file a module opens is a descriptor of the plugin process, shared by all steps.
+TEST(StepLimits, OpenFilesLimitStopsAModuleHoardingDescriptorsWhileOthersRun) {
+  PluginProcess plugin({"--max-open-files", "64"});
+  Json hoarder = wasm_template("open_files.wasm",
+                               {{"args", {"5000", "hold"}}, {"limits", {{"timeout", "5m"}}}});
+  std::thread greedy([&] {
+    auto reply = plugin.execute(hoarder);
+    EXPECT_EQ(reply.body["node"]["phase"], "Failed") << reply.raw;
+    EXPECT_EQ(message_of(reply), "open files limit of 64 exceeded") << reply.raw;
+  });
+  // Meanwhile other steps, with files of their own, still run.
+  for (int i = 0; i < 5; ++i) {
+    auto reply = plugin.execute(wasm_template("open_files.wasm", {{"args", {"20"}}}),
+                                "other-" + std::to_string(i));
+    EXPECT_EQ(reply.body["node"]["phase"], "Succeeded") << reply.raw;
+    EXPECT_EQ(reply.body["node"]["outputs"]["result"], "20 files open") << reply.raw;
+  }
+  greedy.join();
+  EXPECT_TRUE(step_dirs(plugin.cache_dir() / "sandboxes").empty());
+}
+
 TEST(StepLimits, ArgsExpandingAParameterManyTimesAreRefusedBeforeAllocation) {
   PluginProcess plugin;
   Json tmpl = wasm_template("hello.wasm");

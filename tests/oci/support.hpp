@@ -1,4 +1,4 @@
-// Helpers for the OCI tests: temporary directories, child processes, ports, fake modules.
+// Helpers for the OCI tests: fake modules, blob listings, a test PKI, tar archives.
 #pragma once
 
 #include <sys/types.h>
@@ -10,52 +10,22 @@
 #include <string>
 #include <vector>
 
+#include "support/files.hpp"
+#include "support/ports.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
 namespace wwp::oci::test {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
-
-// A port nobody listens on right now (bind to 0, read it back, close).
-int free_port();
-// Polls until something accepts TCP connections on 127.0.0.1:port.
-bool wait_for_port(int port, std::chrono::milliseconds timeout);
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-// Runs a program to completion (no shell).
-CommandResult run_command(const std::vector<std::string>& argv);
-
-// A background process, killed (SIGTERM, then SIGKILL) when the object dies.
-class ChildProcess {
- public:
-  ChildProcess() = default;
-  ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log_file);
-  ChildProcess(ChildProcess&& other) noexcept;
-  ChildProcess& operator=(ChildProcess&& other) noexcept;
-  ~ChildProcess();
-  void stop();
-  void kill_now();  // SIGKILL: a crash, no chance to clean up
-  int wait();       // exit code, or -1 when killed by a signal
-  bool running() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-};
-
-void write_file(const std::filesystem::path& path, std::string_view bytes);
-std::string read_file(const std::filesystem::path& path);
+// Shared test support (tests/support), under the names these tests have always used.
+using wwp::test::ChildProcess;
+using wwp::test::CommandResult;
+using wwp::test::free_port;
+using wwp::test::read_file;
+using wwp::test::run_command;
+using wwp::test::TempDir;
+using wwp::test::wait_for_port;
+using wwp::test::write_file;
 
 // Bytes that pass for a module: the Wasm header followed by deterministic filler.
 std::string fake_wasm(std::size_t size, unsigned seed = 1);

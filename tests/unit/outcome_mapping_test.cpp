@@ -40,9 +40,14 @@ TEST(MapOutcome, LimitsNameThemselves) {
   outcome.end = End::Trapped;
   outcome.message = "wasm trap: unreachable";
   outcome.memory_bytes = 32 << 20;
+  // Memory at the limit is no reason by itself; a refused growth is.
+  EXPECT_EQ(map_outcome(outcome, std::nullopt, 32 << 20).message,
+            "module trapped: wasm trap: unreachable");
+  outcome.memory_refused = true;
   auto node = map_outcome(outcome, std::nullopt, 32 << 20);
   EXPECT_EQ(node.message,
-            "module trapped: wasm trap: unreachable (linear memory reached the memory limit 32Mi)");
+            "module trapped: wasm trap: unreachable (memory limit 32Mi reached: the module asked "
+            "for more memory and was refused)");
   EXPECT_FALSE(node.outputs.exit_code.has_value());
 }
 

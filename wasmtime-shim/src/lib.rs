@@ -15,3 +15,69 @@ pub unsafe extern "C" fn wwp_wasi_config_allow_blocking_current_thread(config: *
     let builder = unsafe { &mut *(config as *mut wasmtime_wasi::WasiCtxBuilder) };
     builder.allow_blocking_current_thread(enable);
 }
+
+/// The step's memory limit, like `wasmtime_store_limiter(store, bytes, -1, -1, -1, -1)`, plus a
+/// flag the limiter sets when it refuses a growth: the C API's limiter cannot say so, and a module
+/// that sees `memory.grow` fail usually just exits with some code, which alone would leave the
+/// step's message without its reason.
+///
+/// # Safety
+/// `store` must point to a live `wasmtime_store_t`, and `refused` to a bool that outlives every
+/// call into the store's Wasm (the limiter writes it from the thread running that Wasm).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wwp_store_memory_limiter(store: *mut wasmtime_store_t, memory_bytes: usize, refused: *mut bool) {
+    // `wasmtime_store_t` is `struct { store: Store<WasmtimeStoreData> }` with crate-private access;
+    // a single-field struct has its field's layout (checked below), so its address is the Store's.
+    const _: () = assert!(
+        std::mem::size_of::<wasmtime_store_t>() == std::mem::size_of::<wasmtime::Store<WasmtimeStoreData>>()
+    );
+    let store = unsafe { &mut *(store as *mut wasmtime::Store<WasmtimeStoreData>) };
+    let limiter = OwnedLimiter(Box::into_raw(Box::new(RefusalRecordingLimiter { memory_bytes, refused })));
+    store.limiter(move |_| unsafe { &mut *limiter.get() });
+}
+
+struct RefusalRecordingLimiter {
+    memory_bytes: usize,
+    refused: *mut bool,
+}
+
+impl wasmtime::ResourceLimiter for RefusalRecordingLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.memory_bytes && maximum.is_none_or(|max| desired <= max);
+        if !allowed {
+            unsafe { *self.refused = true };
+        }
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        unsafe { *self.refused = true };
+        Ok(())
+    }
+
+    fn table_growing(&mut self, _current: usize, _desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// Owns the limiter for as long as the store keeps the closure that hands it out.
+struct OwnedLimiter(*mut RefusalRecordingLimiter);
+
+impl OwnedLimiter {
+    fn get(&self) -> *mut RefusalRecordingLimiter {
+        self.0
+    }
+}
+
+impl Drop for OwnedLimiter {
+    fn drop(&mut self) {
+        drop(unsafe { Box::from_raw(self.0) });
+    }
+}
+
+// The store calls the limiter only from the thread running its Wasm, one call at a time, and the
+// flag it writes is read by that thread after the call.
+unsafe impl Send for OwnedLimiter {}
+unsafe impl Sync for OwnedLimiter {}
+unsafe impl Send for RefusalRecordingLimiter {}
+unsafe impl Sync for RefusalRecordingLimiter {}
