@@ -10,12 +10,20 @@ set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 set(WWP_RUST_TARGET aarch64-unknown-linux-gnu CACHE STRING "Rust target of wasmtime-shim")
 
 # Multiarch keeps arm64 libraries in /usr/lib/aarch64-linux-gnu and shares /usr/include; search
-# the host's prefix for libraries and headers but never run or link host programs' libraries.
-set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu /usr)
+# the host's root for libraries and headers but never run or link host programs' libraries.
+set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu /)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# The cross compiler does not search /usr/include; add the multiarch header dirs after its own
+# (glibc, libstdc++), never before: as -isystem, /usr/include would shadow libstdc++'s <stdlib.h>
+# wrapper. CMake then counts them as implicit and adds no -isystem /usr/include for packages.
+set(multiarch_includes "-idirafter /usr/include/aarch64-linux-gnu -idirafter /usr/include")
+set(CMAKE_C_FLAGS_INIT "${multiarch_includes}")
+set(CMAKE_CXX_FLAGS_INIT "${multiarch_includes}")
+# The libraries' own dependencies (libcurl's libnghttp2, ...) for the linker.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,-rpath-link,/usr/lib/aarch64-linux-gnu -Wl,-rpath-link,/lib/aarch64-linux-gnu")
 # pkg-config: the arm64 .pc files only.
 set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig")
 # Debian's libyaml-cpp-dev cannot be co-installed for two architectures (it is not Multi-Arch:
