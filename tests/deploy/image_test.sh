@@ -33,6 +33,12 @@ done
 [[ $(jq -r .architecture "$config") == amd64 && $(jq -r .os "$config") == linux ]] ||
   fail "platform $(jq -r '.os + "/" + .architecture' "$config")"
 want_version=$("$binary" version | awk '{print $2}')
+# `version` is `git describe` at configure time: a tag, or <project version>-g<commit>, of this repository.
+if [[ $want_version =~ -g([0-9a-f]{7,})(-dirty)?$ ]] && git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
+  git -C "$repo" cat-file -e "${BASH_REMATCH[1]}^{commit}" || fail "version $want_version names no commit of $repo"
+elif ! [[ $want_version =~ ^v?[0-9]+\.[0-9]+\.[0-9]+ ]]; then
+  fail "version $want_version is neither git describe nor the project version"
+fi
 [[ $(jq -r '.config.Labels["org.opencontainers.image.version"]' "$config") == "$want_version" ]] ||
   fail "version label is not $want_version"
 
