@@ -8,6 +8,8 @@ DEBIAN_PACKAGES=(
   cmake ninja-build g++ pkg-config clang-format ccache
   # Wasm test modules: C via clang + wasi-libc
   clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
+  # fuzzing (scripts/build.sh fuzz): libFuzzer for clang-14
+  libfuzzer-14-dev
   # libraries (docs/dependencies.md says why each)
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libarchive-dev
   libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libmicrohttpd-dev
@@ -63,4 +65,12 @@ if ! [[ -x "$HOME/go/bin/versitygw" ]] || ! grep -q "$VERSITYGW_VERSION" "$HOME/
   echo "setup: building versitygw $VERSITYGW_VERSION (S3 server for tests)"
   go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
   echo "$VERSITYGW_VERSION" > "$HOME/go/bin/.versitygw-version"
+fi
+
+# A real signer for the module provenance tests (cosign, key pairs, no transparency log).
+COSIGN_VERSION=v2.4.1
+if ! [[ -x "$HOME/go/bin/cosign" ]] || ! grep -q "$COSIGN_VERSION" "$HOME/go/bin/.cosign-version" 2>/dev/null; then
+  echo "setup: building cosign $COSIGN_VERSION (module signatures for tests)"
+  go install "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION"
+  echo "$COSIGN_VERSION" > "$HOME/go/bin/.cosign-version"
 fi

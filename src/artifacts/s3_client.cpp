@@ -287,6 +287,11 @@ Result<Ok> S3Client::put_single(const std::string& bucket, const std::string& ke
   c.what = "PUT " + s3_uri(bucket, key);
   auto response = call(c);
   if (!response) return response.error();
+  // S3 answers a stored object with its ETag; a 200 without one came from something else (a
+  // proxy, a captive portal) and nothing says the object is there.
+  if (response->header("etag").value_or("").empty()) {
+    return failed("S3 " + c.what + ": no ETag in the answer (is the endpoint an S3 server?)");
+  }
   return Ok{};
 }
 
@@ -370,31 +375,41 @@ Result<std::vector<S3ObjectInfo>> S3Client::list_objects(const std::string& buck
     list.deadline = deadline;
     auto response = call(list);
     if (!response) return response.error();
-    const std::string& xml = response->body;
-    std::size_t pos = 0;
-    while ((pos = xml.find("<Contents>", pos)) != std::string::npos) {
-      std::size_t end = xml.find("</Contents>", pos);
-      if (end == std::string::npos) break;
-      std::string_view entry(xml.data() + pos, end - pos);
-      auto keys = xml_values(entry, "Key");
-      auto sizes = xml_values(entry, "Size");
-      if (!keys.empty()) {
-        S3ObjectInfo info{keys.front(), 0};
-        if (!sizes.empty()) {
-          const std::string& text = sizes.front();
-          std::from_chars(text.data(), text.data() + text.size(), info.size);  // 0 if malformed
-        }
-        objects.push_back(std::move(info));
-      }
-      pos = end;
-    }
-    auto truncated = xml_values(xml, "IsTruncated");
-    auto next = xml_values(xml, "NextContinuationToken");
-    if (truncated.empty() || truncated.front() != "true" || next.empty() || next.front().empty())
-      break;
-    token = next.front();
+    S3ListPage page = parse_list_page(response->body);
+    for (auto& object : page.objects) objects.push_back(std::move(object));
+    if (page.next_token.empty()) break;
+    // A server that hands back the token it was given would keep us listing forever.
+    if (page.next_token == token)
+      return failed(list.what + ": the server repeated continuation token " + token);
+    token = std::move(page.next_token);
   }
   return objects;
+}
+
+S3ListPage parse_list_page(std::string_view xml) {
+  S3ListPage page;
+  std::size_t pos = 0;
+  while ((pos = xml.find("<Contents>", pos)) != std::string_view::npos) {
+    std::size_t end = xml.find("</Contents>", pos);
+    if (end == std::string_view::npos) break;
+    std::string_view entry = xml.substr(pos, end - pos);
+    auto keys = xml_values(entry, "Key");
+    auto sizes = xml_values(entry, "Size");
+    if (!keys.empty()) {
+      S3ObjectInfo info{keys.front(), 0};
+      if (!sizes.empty()) {
+        const std::string& text = sizes.front();
+        std::from_chars(text.data(), text.data() + text.size(), info.size);  // 0 if malformed
+      }
+      page.objects.push_back(std::move(info));
+    }
+    pos = end;
+  }
+  auto truncated = xml_values(xml, "IsTruncated");
+  auto next = xml_values(xml, "NextContinuationToken");
+  if (!truncated.empty() && truncated.front() == "true" && !next.empty())
+    page.next_token = next.front();
+  return page;
 }
 
 }  // namespace wwp::artifacts

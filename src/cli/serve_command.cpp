@@ -37,6 +37,10 @@ Result<server::ServerSettings> server_settings(const PluginConfig& config) {
   auto wait = duration_flag("requeue-wait", config.requeue_wait);
   if (!wait) return wait.error();
   s.requeue_wait = *wait;
+  auto run_inline_below = duration_flag("run-inline-below", config.run_inline_below);
+  if (!run_inline_below) return run_inline_below.error();
+  // A misjudged step may hold the call past requeue_wait; keep the judgement well below it.
+  s.run_inline_below = std::min(*run_inline_below, *wait / 4);
   auto after = duration_flag("requeue-after", config.requeue_after);
   if (!after) return after.error();
   s.requeue_after = *after;

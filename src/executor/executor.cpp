@@ -5,7 +5,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "common/units.hpp"
 #include "executor/outcome_mapping.hpp"
@@ -26,10 +28,15 @@ model::NodeResult failed_node(std::string message) {
 Result<Ok> write_invocation(const SandboxDir& dir, const model::Template& tmpl,
                             const model::WorkflowMeta& workflow) {
   const auto path = dir.root() / model::kWorkDir / model::kInputFile;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << model::make_invocation(tmpl, workflow).dump();
-  out.flush();
-  if (!out) return transient("cannot write " + path.string());
+  const std::string text = model::make_invocation(tmpl, workflow).dump();
+  // POSIX calls so that the reason (a full disk, most likely) reaches the message.
+  FILE* out = std::fopen(path.c_str(), "wbe");
+  bool written = out != nullptr && std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  if (out != nullptr) written = std::fclose(out) == 0 && written;
+  if (!written) {
+    // The node's trouble, not the step's: the agent retries later.
+    return transient("cannot write " + path.string() + ": " + std::strerror(errno));
+  }
   return Ok{};
 }
 

@@ -9,6 +9,12 @@ namespace wwp::modules {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+constexpr auto kStaleTempAge = std::chrono::minutes(10);
+
+}  // namespace
+
 CompiledCache::CompiledCache(const sandbox::Engine& engine, fs::path disk_dir,
                              std::uint64_t memory_budget_bytes)
     : engine_(engine), disk_dir_(std::move(disk_dir)), memory_budget_(memory_budget_bytes) {
@@ -22,6 +28,12 @@ CompiledCache::CompiledCache(const sandbox::Engine& engine, fs::path disk_dir,
   }
   seal_ = std::move(*seal);
   disk_dir_ /= engine_.fingerprint();
+  // A process killed while writing a precompiled file leaves its temporary file (the finished
+  // file is renamed over, so readers never see it). Live writers finish within seconds; a
+  // leftover this old is garbage.
+  if (const std::size_t removed = remove_old_temp_files(disk_dir_, kStaleTempAge); removed > 0) {
+    spdlog::info("precompiled-module cache: removed {} unfinished files", removed);
+  }
 }
 
 CompiledCache::~CompiledCache() {

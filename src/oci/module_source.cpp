@@ -12,6 +12,7 @@
 #include "oci/module_locator.hpp"
 #include "oci/reference.hpp"
 #include "oci/registry_client.hpp"
+#include "oci/signature_check.hpp"
 #include "oci/tag_cache.hpp"
 
 namespace wwp::oci {
@@ -42,7 +43,8 @@ struct OciModuleSource::Impl {
           setup_error = options.error();
           return std::make_unique<RegistryClient>(ClientOptions{});
         }()),
-        locator(store, *client, settings.cache_dir / "extracted", settings.max_blob_bytes) {}
+        locator(store, *client, settings.cache_dir / "extracted", settings.max_blob_bytes),
+        signatures(settings.signatures, *client, store) {}
 
   struct Resolution {
     Digest manifest;
@@ -55,6 +57,7 @@ struct OciModuleSource::Impl {
   std::optional<Error> setup_error;
   std::unique_ptr<RegistryClient> client;
   ModuleLocator locator;
+  SignatureCheck signatures;
   SingleFlight<std::string, Result<modules::FetchedModule>> pulls;
 
   std::mutex mutex;
@@ -164,6 +167,8 @@ struct OciModuleSource::Impl {
 
     std::optional<std::string> tag_key;
     WWP_TRY_ASSIGN(const Digest manifest, manifest_for(ref, policy, deadline, tag_key));
+    // Before any module byte is downloaded: an unverified module is not even cached.
+    WWP_TRY(signatures.check(ref, manifest, deadline));
     WWP_TRY_ASSIGN(LeasedModule module, locator.module_for_manifest(ref, manifest, deadline));
     // Only a tag whose module is actually in the cache is recorded.
     if (tag_key) record_tag(*tag_key, manifest);

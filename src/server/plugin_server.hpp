@@ -27,6 +27,7 @@
 #include "model/template.hpp"
 #include "server/bearer_auth.hpp"
 #include "server/http_listener.hpp"
+#include "server/step_durations.hpp"
 #include "server/step_tracker.hpp"
 #include "server/work_queue.hpp"
 
@@ -48,6 +49,10 @@ struct ServerSettings {
   std::chrono::milliseconds requeue_wait{20000};
   // The delay the Running reply asks the agent to wait before calling again.
   std::chrono::milliseconds requeue_after{5000};
+  // A step whose module's last step took less than this runs on the calling HTTP thread when an
+  // execution place is free (no hand-off to a worker and back); 0 turns that off. Longer ones go
+  // to a worker so the call can answer Running at requeue_wait.
+  std::chrono::milliseconds run_inline_below{1000};
   std::chrono::seconds result_ttl{600};
   std::chrono::seconds shutdown_grace{25};
   // After the grace period, how long interrupted steps get to end before the server stops.
@@ -106,6 +111,7 @@ class PluginServer {
   BearerAuth auth_;
   StepRunner runner_;
   StepTracker steps_;
+  StepDurations durations_;
   WorkQueue queue_;
   int port_ = 0;
   int health_port_ = -1;
