@@ -18,8 +18,10 @@ DEBIAN_PACKAGES=(
   docker-registry skopeo awscli wrk apache2-utils openssl
   # the module kit's tests: a real QR decoder for examples/text2qr
   zbar-tools
-  # the shipped image (scripts/build-image.sh, tests/deploy): built without a daemon, inspected
-  buildah jq python3
+  # the real one-node Kubernetes of tests/k8s: container runtime, image builder, static libc
+  containerd runc buildah libc6-dev
+  # the shipped image (scripts/build-image.sh, tests/deploy): inspected and run from its layers
+  jq python3
 )
 
 missing=()
@@ -74,3 +76,7 @@ if ! [[ -x "$HOME/go/bin/cosign" ]] || ! grep -q "$COSIGN_VERSION" "$HOME/go/bin
   go install "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION"
   echo "$COSIGN_VERSION" > "$HOME/go/bin/.cosign-version"
 fi
+
+# The real Kubernetes parts of tests/k8s (kube-apiserver, scheduler, controller-manager, kubelet
+# 1.37 and kine), cached under ~/.cache/wasm-workflows-plugin/k8s-<version>: ~15 min once.
+"$(dirname "$0")/../tests/k8s/build-binaries.sh" >/dev/null

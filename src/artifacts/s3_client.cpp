@@ -193,6 +193,27 @@ std::string S3Client::url(const std::string& bucket, const std::string& key,
   return url;
 }
 
+namespace {
+
+// The SHA-256 of an upload's bytes, read once before they are sent. Signed into the request
+// (x-amz-content-sha256), it makes the server refuse a body cut short: with UNSIGNED-PAYLOAD a
+// server may store the truncated bytes of a connection that died mid-upload and answer 200
+// (versitygw does), and the next reader would get a torn artifact.
+Result<std::string> payload_sha256(const net::Body& body) {
+  Sha256 hasher;
+  std::string buffer(1 << 20, '\0');
+  for (std::uint64_t offset = 0; offset < body.size;) {
+    auto read = body.read(offset, buffer.data(), buffer.size());
+    if (!read) return read.error();
+    if (*read == 0) return failed("the upload ended early: the file shrank while being read");
+    hasher.update(std::string_view(buffer.data(), *read));
+    offset += *read;
+  }
+  return hasher.finish().hex;
+}
+
+}  // namespace
+
 Result<net::Response> S3Client::call(const Call& c) const {
   using Attempt = net::Attempt<net::Response>;
   net::Request request;
@@ -203,7 +224,9 @@ Result<net::Response> S3Client::call(const Call& c) const {
   request.max_body_bytes = c.max_body_bytes;
   if (c.upload) {
     request.body = c.upload;
-    request.headers.push_back("x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    auto hash = payload_sha256(*c.upload);
+    if (!hash) return hash.error().context("S3 " + c.what);
+    request.headers.push_back("x-amz-content-sha256: " + *hash);
   } else if (c.xml) {
     request.body = net::Body::from_string(*c.xml);
     request.headers.push_back("x-amz-content-sha256: " + sha256_of(*c.xml).hex);

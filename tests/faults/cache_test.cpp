@@ -33,7 +33,8 @@ std::vector<fs::path> precompiled_files(const fs::path& cache) {
 fs::path wait_for_precompiled(const fs::path& cache) {
   for (int i = 0; i < 2400; ++i) {
     auto files = precompiled_files(cache);
-    if (!files.empty() && wwp::oci::test::temp_files(cache / "compiled").empty()) return files.front();
+    if (!files.empty() && wwp::oci::test::temp_files(cache / "compiled").empty())
+      return files.front();
     std::this_thread::sleep_for(50ms);
   }
   return {};

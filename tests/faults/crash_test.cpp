@@ -107,7 +107,8 @@ TEST(Crash, KillDuringAPullThenRestartOnTheSameCache) {
     auto reply = plugin.execute(tmpl);
     EXPECT_EQ(reply.body["node"]["outputs"]["result"], "Hello from the restart") << reply.raw;
     EXPECT_EQ(wwp::oci::test::read_file(blob), wwp::oci::test::read_file(module));
-    EXPECT_TRUE(wwp::oci::test::temp_files(cache / "blobs").empty());  // the dead writer's file is gone
+    EXPECT_TRUE(
+        wwp::oci::test::temp_files(cache / "blobs").empty());  // the dead writer's file is gone
     EXPECT_NE(plugin.log().find("removed 1 unfinished downloads"), std::string::npos)
         << plugin.log();
   }
@@ -135,7 +136,8 @@ TEST(Crash, KillDuringACompileThenRestartOnTheSameCache) {
     ASSERT_TRUE(wait_for(
         [&] { return !files_with_extension(cache / "compiled", ".cwasm").empty(); }, 120s));
     cwasm = files_with_extension(cache / "compiled", ".cwasm").front();
-    ASSERT_TRUE(wait_for([&] { return wwp::oci::test::temp_files(cache / "compiled").empty(); }, 60s));
+    ASSERT_TRUE(
+        wait_for([&] { return wwp::oci::test::temp_files(cache / "compiled").empty(); }, 60s));
   }
   // What a process killed in the middle of writing that file leaves: a torn temporary file.
   const std::string whole = wwp::oci::test::read_file(cwasm);
@@ -187,12 +189,16 @@ TEST(Crash, KillDuringAnArtifactUploadThenRestart) {
   proxy.set_mode(Mode::Pass);
   {
     PluginProcess plugin(args, cache);
-    EXPECT_EQ(entries_in(cache / "sandboxes"), 0u) << plugin.log();  // swept at start
+    // Swept at start, in the background (readiness does not wait for a huge leftover tree).
+    EXPECT_TRUE(wait_for([&] { return entries_in(cache / "sandboxes") == 0u; }, 30s))
+        << plugin.log();
     auto reply = plugin.execute(tmpl);
     EXPECT_EQ(reply.body["node"]["phase"], "Succeeded") << reply.raw;
   }
   auto fetched = server.get("argo", "crash/filled.bin", dir / "got.bin");
   ASSERT_TRUE(fetched.has_value());
-  EXPECT_EQ(s3::read_file(*fetched), std::string(8 << 20, 'z'));
+  const std::string stored = s3::read_file(*fetched);
+  EXPECT_EQ(stored.size(), std::size_t{8} << 20);
+  EXPECT_TRUE(stored == std::string(8 << 20, 'z')) << "the stored object is not the module's file";
   fs::remove_all(cache);
 }

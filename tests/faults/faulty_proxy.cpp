@@ -145,6 +145,7 @@ void FaultyProxy::hold_until_client_leaves(int client) {
 
 void FaultyProxy::pump(int client, int upstream, Mode mode, std::size_t after_bytes) {
   std::size_t response_bytes = 0;  // forwarded from upstream to the client
+  std::size_t request_bytes = 0;   // forwarded from the client to upstream
   bool hung = false;
   char buffer[16384];
   const auto started = Clock::now();
@@ -187,6 +188,17 @@ void FaultyProxy::pump(int client, int upstream, Mode mode, std::size_t after_by
         hung = true;
         continue;
       }
+      if (from == client && mode == Mode::CutRequest && request_bytes + size > after_bytes) {
+        send_all(upstream, buffer, after_bytes - request_bytes);
+        ++faults_;
+        ::shutdown(upstream, SHUT_WR);
+        reset(client);
+        // Let the server answer (and decide what to keep) before the connection goes.
+        while (::recv(upstream, buffer, sizeof buffer, 0) > 0) {
+        }
+        ::close(upstream);
+        return;
+      }
       if (mode == Mode::Slow) {
         paced += size;
         const auto due = started + std::chrono::microseconds(paced * 1000000 / rate_.load());
@@ -202,6 +214,7 @@ void FaultyProxy::pump(int client, int upstream, Mode mode, std::size_t after_by
         response_bytes += size;
       } else {
         request_bytes_ += size;
+        request_bytes += size;
       }
     }
     if (closed) break;

@@ -23,6 +23,9 @@ class FaultyProxy {
     Garbage,      // answer every connection with bytes that are not HTTP, then close
     GarbageBody,  // answer every request with "200 OK" and a body that is not what was asked
     Slow,         // forward both ways at `bytes_per_second`
+    // After `after_bytes` of a request (an upload): end the request stream to the server cleanly
+    // (FIN) and reset the client, as when the uploading process dies mid-body.
+    CutRequest,
   };
 
   explicit FaultyProxy(int upstream_port);

@@ -135,3 +135,35 @@ TEST_P(MisbehavingS3, StepFailsClearlyInBoundedTimeAndRecovers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, MisbehavingS3, ::testing::ValuesIn(kCases), case_name);
+
+// An upload whose connection dies mid-body while the server sees a clean end of the request: an
+// S3 server may store the bytes it got and answer 200 (versitygw 1.8 does, for UNSIGNED-PAYLOAD).
+// The upload's SHA-256 is signed into the request, so the server refuses the short body instead
+// and no torn object is ever readable.
+TEST(MisbehavingS3Upload, ABodyCutShortIsNeverStored) {
+  s3::S3Server server;
+  s3::ScratchDir dir("wwp-faults-s3-cut-");
+  server.make_bucket("argo");
+  FaultyProxy proxy(server.port());
+  auto settings = s3::settings_for(server, dir, "argo", "", proxy.host());
+  PluginProcess plugin({"--artifact-repository", settings.repository_config->string(),
+                        "--artifact-secrets-dir", settings.secrets_dir->string()});
+  Json tmpl = wasm_template("fill_disk.wasm", {{"args", {"4"}}});
+  tmpl["outputs"] = {{"artifacts",
+                      {{{"name", "filled"},
+                        {"path", "/tmp/fill"},
+                        {"archive", {{"none", Json::object()}}},
+                        {"s3", {{"key", "cut/filled.bin"}}}}}}};
+  proxy.set_mode(Mode::CutRequest, 1 << 20);
+  auto reply = plugin.execute(tmpl, "cut");
+  EXPECT_GT(proxy.faults(), 0);
+  EXPECT_NE(reply.body["node"]["phase"], "Succeeded") << reply.raw;
+  EXPECT_FALSE(server.get("argo", "cut/filled.bin", dir / "got.bin").has_value())
+      << "a torn object was stored";
+  proxy.set_mode(Mode::Pass);
+  reply = plugin.execute(tmpl, "whole");
+  EXPECT_EQ(reply.body["node"]["phase"], "Succeeded") << reply.raw;
+  auto fetched = server.get("argo", "cut/filled.bin", dir / "got.bin");
+  ASSERT_TRUE(fetched.has_value());
+  EXPECT_EQ(std::filesystem::file_size(*fetched), std::uintmax_t{4} << 20);
+}
