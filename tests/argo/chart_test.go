@@ -13,11 +13,16 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
 	apiv1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/argoproj/argo-workflows/v4/workflow/common"
 	plugin "github.com/argoproj/argo-workflows/v4/workflow/util/plugins"
@@ -211,4 +216,120 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestChartAcceptedByAPIServer creates every object of each rendering in a real kube-apiserver
+// (tests/k8s, env from `cluster.sh up`), reads the ExecutorPlugin ConfigMap back from the server
+// and hands it to Argo's code, and waits for the controller-manager to fill in the service
+// account's token Secret, which is what the workflow controller mounts into the sidecar.
+func TestChartAcceptedByAPIServer(t *testing.T) {
+	dir, host := os.Getenv("WWP_CHART_RENDERED"), os.Getenv("K8S_API_URL")
+	if dir == "" || host == "" {
+		t.Skip("WWP_CHART_RENDERED or K8S_API_URL is not set (tests/deploy/chart_apply_test.sh sets them)")
+	}
+	client, err := kubernetes.NewForConfig(&rest.Config{Host: host, BearerToken: os.Getenv("K8S_TOKEN"),
+		TLSClientConfig: rest.TLSClientConfig{CAFile: os.Getenv("K8S_CA_FILE")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	for i, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) { applyRendering(t, client, file, i) })
+	}
+}
+
+func applyRendering(t *testing.T, client *kubernetes.Clientset, file string, index int) {
+	ctx := t.Context()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each rendering in namespaces of its own, so that renderings do not collide.
+	suffix := fmt.Sprintf("-r%d", index)
+	ensureNamespace := func(ns string) {
+		_, err := client.CoreV1().Namespaces().Create(ctx, &apiv1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("namespace %s: %v", ns, err)
+		}
+	}
+	var pluginMap *apiv1.ConfigMap
+	var tokenSecrets []*apiv1.Secret
+	for _, doc := range documentSeparator.Split(string(data), -1) {
+		if strings.TrimSpace(stripComments(doc)) == "" {
+			continue
+		}
+		obj, err := decodeStrict([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch o := obj.(type) {
+		case *apiv1.ConfigMap:
+			o.Namespace += suffix
+			ensureNamespace(o.Namespace)
+			if pluginMap, err = client.CoreV1().ConfigMaps(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err != nil {
+				t.Errorf("ConfigMap %s refused: %v", o.Name, err)
+			}
+		case *apiv1.ServiceAccount:
+			o.Namespace += suffix
+			ensureNamespace(o.Namespace)
+			if _, err := client.CoreV1().ServiceAccounts(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err != nil {
+				t.Errorf("ServiceAccount %s refused: %v", o.Name, err)
+			}
+		case *apiv1.Secret:
+			o.Namespace += suffix
+			ensureNamespace(o.Namespace)
+			created, err := client.CoreV1().Secrets(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+			if err != nil {
+				t.Errorf("Secret %s refused: %v", o.Name, err)
+			} else if o.Type == apiv1.SecretTypeServiceAccountToken {
+				tokenSecrets = append(tokenSecrets, created)
+			}
+		case *rbacv1.Role:
+			o.Namespace += suffix
+			ensureNamespace(o.Namespace)
+			if _, err := client.RbacV1().Roles(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err != nil {
+				t.Errorf("Role %s refused: %v", o.Name, err)
+			}
+		case *rbacv1.RoleBinding:
+			o.Namespace += suffix
+			for i := range o.Subjects {
+				o.Subjects[i].Namespace += suffix
+			}
+			ensureNamespace(o.Namespace)
+			if _, err := client.RbacV1().RoleBindings(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err != nil {
+				t.Errorf("RoleBinding %s refused: %v", o.Name, err)
+			}
+		}
+	}
+	if pluginMap == nil {
+		t.Fatal("no ExecutorPlugin ConfigMap was created")
+	}
+	stored, err := client.CoreV1().ConfigMaps(pluginMap.Namespace).Get(ctx, pluginMap.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Labels[common.LabelKeyConfigMapType] != common.LabelValueTypeConfigMapExecutorPlugin {
+		t.Errorf("stored labels %v", stored.Labels)
+	}
+	p, err := plugin.FromConfigMap(stored)
+	if err != nil {
+		t.Fatalf("the controller would reject the stored ConfigMap: %v", err)
+	}
+	if p.Spec.Sidecar.Container.Name != wasmPluginName {
+		t.Errorf("stored sidecar %q", p.Spec.Sidecar.Container.Name)
+	}
+	for _, s := range tokenSecrets {
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			got, err := client.CoreV1().Secrets(s.Namespace).Get(ctx, s.Name, metav1.GetOptions{})
+			if err == nil && len(got.Data[apiv1.ServiceAccountTokenKey]) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("token Secret %s/%s was never filled in by the controller-manager (%v)", s.Namespace, s.Name, err)
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 }
