@@ -22,6 +22,8 @@ DEBIAN_PACKAGES=(
   containerd runc buildah libc6-dev
   # promtool checks GET /metrics and the example alert rules (tests/telemetry)
   prometheus
+  # the shipped image (scripts/build-image.sh, tests/deploy): inspected and run from its layers
+  jq python3
 )
 
 missing=()
