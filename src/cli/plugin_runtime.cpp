@@ -10,6 +10,7 @@
 #include "common/units.hpp"
 #include "executor/http_transport.hpp"
 #include "oci/module_source.hpp"
+#include "telemetry/tracer.hpp"
 
 namespace wwp::cli {
 
@@ -84,6 +85,7 @@ PluginRuntime::~PluginRuntime() = default;
 Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig& config) {
   std::unique_ptr<PluginRuntime> rt(new PluginRuntime());
   const fs::path cache_dir = cache_dir_of(config);
+  WWP_TRY_ASSIGN(rt->tracing_, telemetry::setup_tracing_from_env("wasm-workflows-plugin"));
 
   auto max_memory = quantity_flag("max-memory", config.max_memory);
   if (!max_memory) return max_memory.error();

@@ -14,6 +14,7 @@
 #include "modules/url_source.hpp"
 #include "oci/settings.hpp"
 #include "sandbox/engine.hpp"
+#include "telemetry/otlp_exporter.hpp"
 
 namespace wwp::cli {
 
@@ -35,10 +36,16 @@ class PluginRuntime {
   executor::Executor& executor() { return *executor_; }
   sandbox::Engine& engine() { return *engine_; }
   modules::CompiledCache& compiled_cache() { return *compiled_; }
+  // Sends the spans still queued (bounded: a dead collector costs ~2 s at most); before exit.
+  void flush_traces() {
+    if (tracing_) tracing_->shutdown();
+  }
 
  private:
   PluginRuntime() = default;
 
+  // OTLP trace export configured by OTEL_* (null: tracing off).
+  std::shared_ptr<telemetry::OtlpExporter> tracing_;
   std::unique_ptr<sandbox::Engine> engine_;
   std::unique_ptr<store::BlobStore> blobs_;
   std::unique_ptr<modules::PathSource> paths_;

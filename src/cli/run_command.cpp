@@ -97,11 +97,6 @@ int run_local(const PluginConfig& config, const RunOptions& options) {
     spdlog::warn("the template has no plugin.wasm block: the plugin would not execute it");
     return 1;
   }
-  auto tracing = telemetry::setup_tracing_from_env("wasm-workflows-plugin");
-  if (!tracing) {
-    spdlog::error("{}", tracing.error().message);
-    return 2;
-  }
   auto runtime = PluginRuntime::create(config);
   if (!runtime) {
     spdlog::error("{}", runtime.error().message);
@@ -109,7 +104,7 @@ int run_local(const PluginConfig& config, const RunOptions& options) {
   }
   auto node = (*runtime)->executor().execute(*request->tmpl, request->workflow, request->step_key);
   // The step's spans leave before the process does (bounded: a dead collector costs ~2 s at most).
-  if (*tracing) (*tracing)->shutdown();
+  (*runtime)->flush_traces();
   if (!node) {
     spdlog::error("{} (the server would answer 503 and the agent would retry)",
                   node.error().message);

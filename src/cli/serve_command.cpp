@@ -81,11 +81,6 @@ int serve(const PluginConfig& config) {
   }
   if (!auth->enabled())
     spdlog::warn("--insecure-no-token: accepting requests without a bearer token");
-  auto tracing = telemetry::setup_tracing_from_env("wasm-workflows-plugin");
-  if (!tracing) {
-    spdlog::error("{}", tracing.error().message);
-    return 2;
-  }
   auto runtime = PluginRuntime::create(config);
   if (!runtime) {
     spdlog::error("{}", runtime.error().message);
@@ -140,7 +135,7 @@ int serve(const PluginConfig& config) {
     std::_Exit(1);
   }
   // Spans of the last steps leave within a bound (a dead collector does not hold the pod).
-  if (*tracing) (*tracing)->shutdown();
+  (*runtime)->flush_traces();
   spdlog::info("stopped");
   return 0;
 }
