@@ -23,13 +23,17 @@ namespace {
 // Where seeds with absolute entry names point; it must never appear.
 const fs::path kAbsoluteCanary = "/tmp/wwp-fuzz-absolute-canary";
 
+// Under the working directory (the build tree's work/<target>), replaced by each run: libFuzzer
+// ends a run with _Exit, so nothing would clean a temporary directory up.
 const fs::path& work_dir() {
   static const fs::path dir = [] {
-    std::string pattern = (fs::temp_directory_path() / "wwp-fuzz-archive-XXXXXX").string();
-    const char* made = ::mkdtemp(pattern.data());
-    WWP_FUZZ_CHECK(made != nullptr, "cannot create the work directory");
-    std::atexit([] { fs::remove_all(work_dir()); });
-    return fs::path(made);
+    const fs::path made = fs::absolute("scratch-archive-" + std::to_string(::getpid()));
+    for (const auto& old : fs::directory_iterator(fs::current_path())) {
+      if (old.path().filename().string().starts_with("scratch-archive-"))
+        fs::remove_all(old.path());
+    }
+    fs::create_directories(made);
+    return made;
   }();
   return dir;
 }

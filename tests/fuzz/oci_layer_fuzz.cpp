@@ -14,13 +14,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Under the working directory (the build tree's work/<target>), replaced by each run: libFuzzer
+// ends a run with _Exit, so nothing would clean a temporary directory up.
 const fs::path& work_dir() {
   static const fs::path dir = [] {
-    std::string pattern = (fs::temp_directory_path() / "wwp-fuzz-layer-XXXXXX").string();
-    const char* made = ::mkdtemp(pattern.data());
-    WWP_FUZZ_CHECK(made != nullptr, "cannot create the work directory");
-    std::atexit([] { fs::remove_all(work_dir()); });
-    return fs::path(made);
+    const fs::path made = fs::absolute("scratch-layer-" + std::to_string(::getpid()));
+    for (const auto& old : fs::directory_iterator(fs::current_path())) {
+      if (old.path().filename().string().starts_with("scratch-layer-")) fs::remove_all(old.path());
+    }
+    fs::create_directories(made);
+    return made;
   }();
   return dir;
 }
