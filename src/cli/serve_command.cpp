@@ -136,6 +136,14 @@ int serve(const PluginConfig& config) {
   }
   // Spans of the last steps leave within a bound (a dead collector does not hold the pod).
   (*runtime)->flush_traces();
+  if (auto pending = (*runtime)->compiled_cache().optimizations_pending()) {
+    // A Cranelift compile of a big module takes seconds to minutes and cannot be interrupted;
+    // waiting would keep the pod past its grace period. The next start compiles it again (its
+    // unfinished file is a temporary one, never loaded).
+    spdlog::info("stopped; not waiting for {} background compiles", pending);
+    spdlog::shutdown();
+    std::_Exit(0);
+  }
   spdlog::info("stopped");
   return 0;
 }

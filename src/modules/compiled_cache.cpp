@@ -209,6 +209,11 @@ void CompiledCache::wait_for_optimizations() {
   optimize_idle_.wait(lock, [this] { return optimizing_.empty(); });
 }
 
+std::size_t CompiledCache::optimizations_pending() const {
+  std::lock_guard lock(mutex_);
+  return optimizing_.size();
+}
+
 std::optional<sandbox::CompiledModule> CompiledCache::load_from_disk(const Digest& digest) {
   const fs::path path = disk_path(digest);
   std::error_code exists_ec;

@@ -54,6 +54,8 @@ class CompiledCache {
   std::filesystem::path disk_path(const Digest& digest) const;
   // Blocks until no background optimisation is queued or running (tests, benchmarks).
   void wait_for_optimizations();
+  // Background optimisations queued or running now.
+  std::size_t optimizations_pending() const;
 
  private:
   Result<sandbox::CompiledModule> load_or_compile(const Digest& digest,
