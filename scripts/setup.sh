@@ -16,6 +16,8 @@ DEBIAN_PACKAGES=(
   docker-registry skopeo awscli wrk apache2-utils openssl
   # the module kit's tests: a real QR decoder for examples/text2qr
   zbar-tools
+  # the real one-node Kubernetes of tests/k8s: container runtime, image builder, static libc
+  containerd runc buildah libc6-dev
 )
 
 missing=()
@@ -62,3 +64,7 @@ if ! [[ -x "$HOME/go/bin/versitygw" ]] || ! grep -q "$VERSITYGW_VERSION" "$HOME/
   go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
   echo "$VERSITYGW_VERSION" > "$HOME/go/bin/.versitygw-version"
 fi
+
+# The real Kubernetes parts of tests/k8s (kube-apiserver, scheduler, controller-manager, kubelet
+# 1.37 and kine), cached under ~/.cache/wasm-workflows-plugin/k8s-<version>: ~15 min once.
+"$(dirname "$0")/../tests/k8s/build-binaries.sh" >/dev/null
