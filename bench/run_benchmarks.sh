@@ -24,6 +24,10 @@ echo "== start to ready (floor: exec of \`version\`, the dynamic loader and stat
 echo "== in-process step costs (Google Benchmark)"
 "$build/bench/engine_bench" --benchmark_min_time=1 --benchmark_format=console 2>&1 | grep -E "^BM_|Benchmark"
 
+echo "== tracing: hot step with tracing off (floor), to a closed port, to a blackhole collector"
+"$build/bench/tracing_bench" --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+  --benchmark_report_aggregates_only=true --benchmark_format=console 2>&1 | grep -E "^BM_.*(median|stddev)"
+
 echo "== OCI pulls: cold, warm, hot, 16 concurrent cold callers (real docker-registry on loopback)"
 "$build/tests/oci/oci_registry_tests" --gtest_filter='*Benchmark*' --gtest_also_run_disabled_tests 2>&1 |
   grep -vE "^\[|^Note:|^$" || true

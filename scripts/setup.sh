@@ -8,6 +8,8 @@ DEBIAN_PACKAGES=(
   cmake ninja-build g++ pkg-config clang-format ccache
   # Wasm test modules: C via clang + wasi-libc
   clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
+  # fuzzing (scripts/build.sh fuzz): libFuzzer for clang-14
+  libfuzzer-14-dev
   # libraries (docs/dependencies.md says why each)
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libarchive-dev
   libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libmicrohttpd-dev
@@ -18,6 +20,8 @@ DEBIAN_PACKAGES=(
   zbar-tools
   # the real one-node Kubernetes of tests/k8s: container runtime, image builder, static libc
   containerd runc buildah libc6-dev
+  # promtool checks GET /metrics and the example alert rules (tests/telemetry)
+  prometheus
 )
 
 missing=()
@@ -31,9 +35,13 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # Debian's docker-registry package starts a system service on :5000; the tests start their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
-  systemctl stop docker-registry || true
-fi
+# Debian's prometheus package likewise starts Prometheus (:9090) and the node exporter (:9100);
+# the tests only use promtool.
+for service in docker-registry prometheus prometheus-node-exporter; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
+    systemctl stop "$service" || true
+  fi
+done
 
 # Rust (for Wasmtime's C API) and Go (for Go test modules and the Argo harness) come with the
 # machine; check that they are new enough rather than silently building something else.
@@ -65,6 +73,18 @@ if ! [[ -x "$HOME/go/bin/versitygw" ]] || ! grep -q "$VERSITYGW_VERSION" "$HOME/
   echo "$VERSITYGW_VERSION" > "$HOME/go/bin/.versitygw-version"
 fi
 
+# A real signer for the module provenance tests (cosign, key pairs, no transparency log).
+COSIGN_VERSION=v2.4.1
+if ! [[ -x "$HOME/go/bin/cosign" ]] || ! grep -q "$COSIGN_VERSION" "$HOME/go/bin/.cosign-version" 2>/dev/null; then
+  echo "setup: building cosign $COSIGN_VERSION (module signatures for tests)"
+  go install "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION"
+  echo "$COSIGN_VERSION" > "$HOME/go/bin/.cosign-version"
+fi
+
 # The real Kubernetes parts of tests/k8s (kube-apiserver, scheduler, controller-manager, kubelet
 # 1.37 and kine), cached under ~/.cache/wasm-workflows-plugin/k8s-<version>: ~15 min once.
 "$(dirname "$0")/../tests/k8s/build-binaries.sh" >/dev/null
+
+# Jaeger all-in-one for the tracing test, built once from the Go module proxy (about 4 minutes)
+# and kept in ~/.cache/wasm-workflows-plugin/jaeger-<version>.
+"$(dirname "$0")/../tests/telemetry/jaeger/build-jaeger.sh" >/dev/null

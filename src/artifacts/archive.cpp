@@ -10,6 +10,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "artifacts/confine.hpp"
@@ -151,6 +152,14 @@ class Extractor {
     std::error_code ec;
     real_destination_ = fs::canonical(destination_, ec);
     if (ec) return failed("cannot resolve " + destination_.string() + ": " + ec.message());
+    auto extracted = extract_entries();
+    auto confined = remove_escaping_symlinks();
+    if (!extracted) return extracted;
+    return confined;
+  }
+
+ private:
+  Result<Ok> extract_entries() {
     for (;;) {
       archive_entry* entry = nullptr;
       int status = archive_read_next_header(a_, &entry);
@@ -165,7 +174,25 @@ class Extractor {
     }
   }
 
- private:
+  // Each symlink was checked when it was made, but a later entry can change what it resolves
+  // through ("a -> x/.." is inside until "x -> ." arrives). So once the tree is complete, every
+  // symlink is resolved again and those that now lead out are removed.
+  Result<Ok> remove_escaping_symlinks() {
+    std::string first_escape;
+    for (const auto& [name, link] : symlinks_) {
+      struct stat st {};
+      if (::lstat(link.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;  // replaced since
+      std::error_code ec;
+      const fs::path real = fs::weakly_canonical(link, ec);
+      if (ec || is_within(real_destination_, real.lexically_normal())) continue;  // ec: a loop
+      ::unlink(link.c_str());
+      if (first_escape.empty()) first_escape = name;
+    }
+    if (first_escape.empty()) return Ok{};
+    return failed("archive entry " + first_escape +
+                  " is a symlink that later entries make point outside the destination");
+  }
+
   Result<Ok> prepare_parent(const fs::path& target) {
     const fs::path parent = target.parent_path();
     WWP_TRY(check_inside(destination_, parent));
@@ -304,6 +331,7 @@ class Extractor {
     if (::symlink(link, target.c_str()) != 0) {
       return failed("cannot create symlink " + target.string() + ": " + errno_text(errno));
     }
+    symlinks_.emplace_back(name, target);
     return Ok{};
   }
 
@@ -333,6 +361,7 @@ class Extractor {
   ExtractLimits limits_;
   std::uint64_t entries_ = 0;
   std::uint64_t total_ = 0;
+  std::vector<std::pair<std::string, fs::path>> symlinks_;  // entry name, where it was made
 };
 
 }  // namespace

@@ -12,12 +12,35 @@
 #include "artifacts/key_format.hpp"
 #include "artifacts/raw_driver.hpp"
 #include "model/legacy_abi.hpp"
+#include "telemetry/plugin_metrics.hpp"
 
 namespace wwp::artifacts {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+// Bytes moved (the regular files of `path`, a file or a tree) and the time it took, for
+// wwp_artifact_bytes_total and wwp_artifact_transfer_duration_seconds.
+void record_transfer(const char* direction, const fs::path& path,
+                     std::chrono::steady_clock::time_point started) {
+  auto& metrics = telemetry::plugin_metrics();
+  metrics.artifact_duration.with({direction})
+      .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  std::uint64_t bytes = 0;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code size_error;
+      if (it->is_regular_file(size_error) && !it->is_symlink(size_error))
+        bytes += it->file_size(size_error);
+    }
+  } else {
+    const auto size = fs::file_size(path, ec);
+    if (!ec) bytes = size;
+  }
+  metrics.artifact_bytes.with({direction}).add(static_cast<double>(bytes));
+}
 
 // A tree a module made is walked only within these bounds (argoexec has none; a module can nest
 // directories thousands deep in a moment). PATH_MAX is what any tool unpacking the archive,
@@ -276,7 +299,9 @@ Result<Ok> RepositoryArtifactService::stage_one(Call& call, const model::Artifac
   const std::string stem = std::to_string(index);
   const fs::path download = staging / (stem + ".download");
   const fs::path directory = staging / (stem + ".dir");
+  const auto fetch_started = std::chrono::steady_clock::now();
   auto fetched = fetch(call, artifact, download, directory);
+  if (fetched) record_transfer("in", *fetched ? directory : download, fetch_started);
   if (!fetched) {
     if (fetched.error().kind == ErrorKind::NotFound && artifact.optional) {
       spdlog::info("{}: optional and not found; skipped ({})", label, fetched.error().message);
@@ -510,6 +535,7 @@ Result<std::optional<model::Artifact>> RepositoryArtifactService::upload_one(
   }
 
   const S3Client client = client_for(repository, credentials);
+  const auto upload_started = std::chrono::steady_clock::now();
   std::error_code ec;
   if (fs::is_directory(upload, ec)) {
     // archive: none on a directory: one object per file under "<key>/", as argoexec's
@@ -524,9 +550,11 @@ Result<std::optional<model::Artifact>> RepositoryArtifactService::upload_one(
       if (!put) return put.error().context(label);
     }
     if (ec) return failed(label + ": cannot read " + view + ": " + ec.message());
+    record_transfer("out", upload, upload_started);
   } else {
     auto put = client.put_object(repository.bucket, key, upload, call.step().deadline);
     if (!put) return put.error().context(label);
+    record_transfer("out", upload, upload_started);
     if (upload != source)
       fs::remove(upload, ec);  // scratch is removed anyway; this frees space early
   }

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <functional>
 
 #include "artifacts/file_util.hpp"
@@ -151,13 +154,36 @@ struct S3Client::Call {
   std::string query;  // already canonical: sorted, AWS-encoded, every parameter with '='
   std::optional<std::string> xml;   // a small request document
   std::optional<net::Body> upload;  // a byte range of a file
-  int download_fd = -1;             // where a 2xx body goes; else it is kept in memory
+  // Its SHA-256, signed with the request: the server stores nothing but exactly these bytes (a
+  // body cut short by a crash or a proxy is refused, not kept as a torn object).
+  std::optional<Digest> upload_sha256;
+  int download_fd = -1;  // where a 2xx body goes; else it is kept in memory
   std::uint64_t max_body_bytes = 1 * kMiB;
   // S3 answers some failures with 200 and an <Error> document (CompleteMultipartUpload).
   bool error_in_ok_body = false;
   Deadline deadline = kNoDeadline;
   std::string what;  // "GET s3://bucket/key" for messages
 };
+
+namespace {
+
+// One more read of what is about to be sent (from the page cache, as a rule).
+Result<Digest> sha256_of_range(int fd, std::uint64_t offset, std::uint64_t length) {
+  Sha256 hash;
+  std::string buffer(1 * kMiB, '\0');
+  while (length > 0) {
+    const ssize_t n = ::pread(fd, buffer.data(), std::min<std::uint64_t>(buffer.size(), length),
+                              static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return failed(std::string("cannot read the upload: ") + std::strerror(errno));
+    hash.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    offset += static_cast<std::uint64_t>(n);
+    length -= static_cast<std::uint64_t>(n);
+  }
+  return hash.finish();
+}
+
+}  // namespace
 
 S3Client::S3Client(S3Endpoint endpoint, S3Credentials credentials, S3ClientOptions options)
     : endpoint_(std::move(endpoint)),
@@ -203,7 +229,8 @@ Result<net::Response> S3Client::call(const Call& c) const {
   request.max_body_bytes = c.max_body_bytes;
   if (c.upload) {
     request.body = c.upload;
-    request.headers.push_back("x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    request.headers.push_back("x-amz-content-sha256: " +
+                              (c.upload_sha256 ? c.upload_sha256->hex : "UNSIGNED-PAYLOAD"));
   } else if (c.xml) {
     request.body = net::Body::from_string(*c.xml);
     request.headers.push_back("x-amz-content-sha256: " + sha256_of(*c.xml).hex);
@@ -283,10 +310,16 @@ Result<Ok> S3Client::put_single(const std::string& bucket, const std::string& ke
                                 std::uint64_t size, Deadline deadline) const {
   Call c{.method = "PUT", .bucket = bucket, .key = key};
   c.upload = net::Body::from_file(fd, 0, size);
+  WWP_TRY_ASSIGN(c.upload_sha256, sha256_of_range(fd, 0, size));
   c.deadline = deadline;
   c.what = "PUT " + s3_uri(bucket, key);
   auto response = call(c);
   if (!response) return response.error();
+  // S3 answers a stored object with its ETag; a 200 without one came from something else (a
+  // proxy, a captive portal) and nothing says the object is there.
+  if (response->header("etag").value_or("").empty()) {
+    return failed("S3 " + c.what + ": no ETag in the answer (is the endpoint an S3 server?)");
+  }
   return Ok{};
 }
 
@@ -323,7 +356,14 @@ Result<Ok> S3Client::put_multipart(const std::string& bucket, const std::string&
   for (std::uint64_t offset = 0; offset < size; offset += part_size, ++part_number) {
     Call part{.method = "PUT", .bucket = bucket, .key = key};
     part.query = "partNumber=" + std::to_string(part_number) + "&uploadId=" + encoded_id;
-    part.upload = net::Body::from_file(fd, offset, std::min(part_size, size - offset));
+    const std::uint64_t length = std::min(part_size, size - offset);
+    part.upload = net::Body::from_file(fd, offset, length);
+    auto part_sha256 = sha256_of_range(fd, offset, length);
+    if (!part_sha256) {
+      abort_upload();
+      return part_sha256.error();
+    }
+    part.upload_sha256 = *part_sha256;
     part.deadline = deadline;
     part.what = "UploadPart " + std::to_string(part_number) + " " + where;
     auto uploaded = call(part);

@@ -95,6 +95,14 @@ class S3Client {
 // are flat and small enough that a full XML parser buys nothing.
 std::vector<std::string> xml_values(std::string_view xml, std::string_view tag);
 
+// One ListObjectsV2 page: its objects and, when the listing is truncated, the continuation token
+// (empty on the last page).
+struct S3ListPage {
+  std::vector<S3ObjectInfo> objects;
+  std::string next_token;
+};
+S3ListPage parse_list_page(std::string_view xml);
+
 // "s3://bucket/key", the spelling used in messages.
 std::string s3_uri(const std::string& bucket, const std::string& key);
 

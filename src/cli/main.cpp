@@ -1,5 +1,4 @@
 // wasm-workflows-plugin: an Argo Workflows executor plugin that runs WebAssembly modules.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/plugin_config.hpp"
+#include "telemetry/log_format.hpp"
 
 #ifndef WWP_VERSION
 #define WWP_VERSION "dev"
@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--fs-cache-dir", config.fs_cache_dir, "Module cache")->envname("FS_CACHE_DIR");
     cmd->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
         ->envname("LOG_LEVEL");
+    cmd->add_option("--log-format", config.log_format, "text or json")->envname("LOG_FORMAT");
   }
 
   app.add_subcommand("version", "Print the version");
@@ -74,9 +75,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   // Logs go to stderr so that `run` prints only the node result on stdout.
-  auto logger = spdlog::stderr_color_mt("wwp");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  auto format = wwp::telemetry::parse_log_format(config.log_format);
+  auto logging = format ? wwp::telemetry::configure_logging(*format, config.log_level)
+                        : wwp::Result<wwp::Ok>(format.error());
+  if (!logging) {
+    std::cerr << logging.error().message << "\n";
+    return 2;
+  }
 
   if (app.got_subcommand("version")) {
     std::cout << "wasm-workflows-plugin " << WWP_VERSION << " (wasmtime " << WWP_WASMTIME_VERSION

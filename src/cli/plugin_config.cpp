@@ -16,12 +16,30 @@ void add_execution_flags(CLI::App& c, PluginConfig& config) {
   c.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
       ->envname("LOG_LEVEL")
       ->capture_default_str();
+  c.add_option("--log-format", config.log_format,
+               "text, or json (one object per line, with the step's fields)")
+      ->envname("LOG_FORMAT")
+      ->capture_default_str();
   c.add_option("--fs-cache-dir", config.fs_cache_dir,
                "Module blobs and precompiled modules (default: ~/.cache/wasm-workflows-plugin)")
       ->envname("FS_CACHE_DIR");
   c.add_option("--module-dir", config.module_dir,
                "Directory that `module: {path: ...}` names files in")
       ->envname("MODULE_DIR");
+  c.add_option("--signature-key", config.signature_keys,
+               "PEM public key (ECDSA P-256, e.g. cosign.pub) that may sign OCI modules; repeat "
+               "for several")
+      ->envname("SIGNATURE_KEYS")
+      ->delimiter(',');
+  c.add_option("--signature-policy", config.signature_policy,
+               "PREFIX=MODE: modules under registry[/repository] PREFIX need a signature "
+               "(require), are checked and run anyway (warn) or not checked (off); '*' matches "
+               "all; the longest prefix wins; repeat for several")
+      ->envname("SIGNATURE_POLICY")
+      ->delimiter(',');
+  c.add_option("--signature-policy-file", config.signature_policy_file,
+               "File of 'PREFIX MODE' lines, added after --signature-policy")
+      ->envname("SIGNATURE_POLICY_FILE");
   c.add_option("--sandbox-dir", config.sandbox_dir,
                "Where per-step sandbox directories are created (default: <cache>/sandboxes)")
       ->envname("SANDBOX_DIR");
@@ -134,6 +152,11 @@ void add_registry_flags(CLI::App& c, PluginConfig& config) {
       ->envname("OCI_USERNAME");
   c.add_option("--registry-password", config.registry_password, "Default registry password")
       ->envname("OCI_PASSWORD");
+  c.add_option("--registry-credential-hosts", config.registry_credential_hosts,
+               "Registries the default user/password may be sent to (default: any registry the "
+               "docker config does not name, including ones a template names)")
+      ->envname("OCI_CREDENTIAL_HOSTS")
+      ->delimiter(',');
   c.add_option("--registry-ca-file", config.registry_ca_file, "Extra CA bundle for registries")
       ->envname("OCI_CA_FILE");
 }
@@ -188,6 +211,10 @@ void add_server_flags(CLI::App& c, PluginConfig& config) {
   c.add_option("--requeue-wait", config.requeue_wait,
                "How long a call waits before answering Running")
       ->envname("REQUEUE_WAIT")
+      ->capture_default_str();
+  c.add_option("--run-inline-below", config.run_inline_below,
+               "Run a step on the HTTP thread when its module's last step took less (0: never)")
+      ->envname("RUN_INLINE_BELOW")
       ->capture_default_str();
   c.add_option("--requeue-after", config.requeue_after,
                "Delay the Running reply asks the agent to wait")

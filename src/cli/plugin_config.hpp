@@ -17,11 +17,13 @@ struct PluginConfig {
   std::string bind = "127.0.0.1";
   int port = 3000;
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json
   std::string mode = "local";
   std::string fs_cache_dir;
   std::vector<std::string> insecure_oci_registries;
   std::string docker_config;
   std::string registry_username;
+  std::vector<std::string> registry_credential_hosts;  // where the default credentials may go
   std::string registry_password;
   std::string registry_ca_file;
   std::string token_file = "/var/run/argo/token";
@@ -37,6 +39,7 @@ struct PluginConfig {
   std::string body_timeout = "60s";
   std::string request_memory = "64Mi";
   std::string requeue_wait = "20s";
+  std::string run_inline_below = "1s";
   std::string requeue_after = "5s";
   std::string result_ttl = "10m";
   std::string shutdown_grace = "25s";
@@ -64,6 +67,10 @@ struct PluginConfig {
   std::string http_max_response = "16Mi";
   std::string http_timeout = "30s";
   std::vector<std::string> http_deny_cidrs = {"169.254.0.0/16", "fe80::/10"};
+  // Module provenance (docs/oci.md): cosign keys and a mode per registry/repository prefix
+  std::vector<std::string> signature_keys;
+  std::vector<std::string> signature_policy;  // PREFIX=MODE
+  std::string signature_policy_file;
   // Artifacts
   std::string artifact_repository;
   std::string artifact_secrets_dir;

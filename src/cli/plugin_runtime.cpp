@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "artifacts/factory.hpp"
+#include "common/file_bytes.hpp"
 #include "common/units.hpp"
 #include "executor/http_transport.hpp"
 #include "oci/module_source.hpp"
@@ -43,7 +45,38 @@ oci::OciSettings oci_settings(const PluginConfig& config) {
   if (!config.registry_username.empty()) settings.username = config.registry_username;
   if (!config.registry_password.empty()) settings.password = config.registry_password;
   if (!config.registry_ca_file.empty()) settings.ca_file = config.registry_ca_file;
+  settings.credential_hosts = config.registry_credential_hosts;
   return settings;
+}
+
+Result<std::shared_ptr<const provenance::Verifier>> signature_verifier(const PluginConfig& config) {
+  auto policy = provenance::Policy::parse(config.signature_policy);
+  if (!policy) return policy.error().context("--signature-policy");
+  if (!config.signature_policy_file.empty()) {
+    auto text = read_file(config.signature_policy_file, 1 << 20);
+    if (!text) return text.error().context("--signature-policy-file");
+    auto from_file = provenance::Policy::parse_file_text(*text, config.signature_policy_file);
+    if (!from_file) return from_file.error().context("--signature-policy-file");
+    for (const provenance::Rule& rule : from_file->rules()) policy->add(rule);
+  }
+  std::vector<provenance::PublicKey> keys;
+  for (const std::string& file : config.signature_keys) {
+    auto key = provenance::PublicKey::load(file);
+    if (!key) return key.error().context("--signature-key");
+    keys.push_back(std::move(*key));
+  }
+  if (policy->empty()) {
+    if (!keys.empty()) {
+      spdlog::warn("--signature-key given without --signature-policy: no module is checked");
+    }
+    return std::shared_ptr<const provenance::Verifier>();
+  }
+  const bool checks = std::any_of(policy->rules().begin(), policy->rules().end(),
+                                  [](const auto& r) { return r.mode != provenance::Mode::Off; });
+  if (checks && keys.empty()) {
+    return invalid("--signature-policy asks for signatures but no --signature-key is given");
+  }
+  return std::make_shared<const provenance::Verifier>(std::move(*policy), std::move(keys));
 }
 
 PluginRuntime::~PluginRuntime() = default;
@@ -128,7 +161,11 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   rt->blobs_ = std::make_unique<store::BlobStore>(cache_dir / "blobs");
   rt->paths_ = std::make_unique<modules::PathSource>(config.module_dir);
   rt->urls_ = std::make_unique<modules::UrlSource>(*rt->blobs_, modules::UrlSettings{});
-  rt->oci_ = std::make_unique<oci::OciModuleSource>(oci_settings(config));
+  oci::OciSettings oci = oci_settings(config);
+  auto verifier = signature_verifier(config);
+  if (!verifier) return verifier.error();
+  oci.signatures = std::move(*verifier);
+  rt->oci_ = std::make_unique<oci::OciModuleSource>(std::move(oci));
   rt->compiled_ =
       std::make_unique<modules::CompiledCache>(*rt->engine_, cache_dir / "compiled", *memory_cache);
   rt->resolver_ = std::make_unique<modules::ModuleResolver>(*rt->paths_, *rt->urls_, rt->oci_.get(),

@@ -24,6 +24,9 @@ struct ResolvedLimits {
   std::chrono::seconds shutdown_grace;
 };
 
+// The signature verifier the provenance flags describe; null when no policy is given.
+Result<std::shared_ptr<const provenance::Verifier>> signature_verifier(const PluginConfig& config);
+
 class PluginRuntime {
  public:
   static Result<std::unique_ptr<PluginRuntime>> create(const PluginConfig& config);

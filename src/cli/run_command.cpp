@@ -8,6 +8,7 @@
 #include "cli/plugin_runtime.hpp"
 #include "cli/yaml_json.hpp"
 #include "model/template.hpp"
+#include "telemetry/tracer.hpp"
 
 namespace wwp::cli {
 
@@ -109,12 +110,19 @@ int run_local(const PluginConfig& config, const RunOptions& options) {
     spdlog::warn("the template has no plugin.wasm block: the plugin would not execute it");
     return 1;
   }
+  auto tracing = telemetry::setup_tracing_from_env("wasm-workflows-plugin");
+  if (!tracing) {
+    spdlog::error("{}", tracing.error().message);
+    return 2;
+  }
   auto runtime = PluginRuntime::create(config);
   if (!runtime) {
     spdlog::error("{}", runtime.error().message);
     return 2;
   }
   auto node = (*runtime)->executor().execute(*request->tmpl, request->workflow, request->step_key);
+  // The step's spans leave before the process does (bounded: a dead collector costs ~2 s at most).
+  if (*tracing) (*tracing)->shutdown();
   if (!node) {
     spdlog::error("{} (the server would answer 503 and the agent would retry)",
                   node.error().message);

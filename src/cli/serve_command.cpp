@@ -11,6 +11,7 @@
 #include "cli/distributed_settings.hpp"
 #include "cli/plugin_runtime.hpp"
 #include "server/plugin_server.hpp"
+#include "telemetry/tracer.hpp"
 
 namespace wwp::cli {
 
@@ -41,6 +42,10 @@ Result<server::ServerSettings> server_settings(const PluginConfig& config) {
   auto wait = duration_flag("requeue-wait", config.requeue_wait);
   if (!wait) return wait.error();
   s.requeue_wait = *wait;
+  auto run_inline_below = duration_flag("run-inline-below", config.run_inline_below);
+  if (!run_inline_below) return run_inline_below.error();
+  // A misjudged step may hold the call past requeue_wait; keep the judgement well below it.
+  s.run_inline_below = std::min(*run_inline_below, *wait / 4);
   auto after = duration_flag("requeue-after", config.requeue_after);
   if (!after) return after.error();
   s.requeue_after = *after;
@@ -96,6 +101,11 @@ int serve(const PluginConfig& config) {
   }
   if (!auth->enabled())
     spdlog::warn("--insecure-no-token: accepting requests without a bearer token");
+  auto tracing = telemetry::setup_tracing_from_env("wasm-workflows-plugin");
+  if (!tracing) {
+    spdlog::error("{}", tracing.error().message);
+    return 2;
+  }
   auto runtime = PluginRuntime::create(config);
   if (!runtime) {
     spdlog::error("{}", runtime.error().message);
@@ -150,6 +160,8 @@ int serve(const PluginConfig& config) {
     spdlog::shutdown();
     std::_Exit(1);
   }
+  // Spans of the last steps leave within a bound (a dead collector does not hold the pod).
+  if (*tracing) (*tracing)->shutdown();
   spdlog::info("stopped");
   return 0;
 }

@@ -5,12 +5,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <fstream>
 
 #include "common/units.hpp"
 #include "executor/outcome_mapping.hpp"
 #include "executor/sandbox_dir.hpp"
 #include "model/legacy_abi.hpp"
+#include "telemetry/log_format.hpp"
+#include "telemetry/plugin_metrics.hpp"
+#include "telemetry/tracer.hpp"
 
 namespace wwp::executor {
 
@@ -26,10 +33,15 @@ model::NodeResult failed_node(std::string message) {
 Result<Ok> write_invocation(const SandboxDir& dir, const model::Template& tmpl,
                             const model::WorkflowMeta& workflow) {
   const auto path = dir.root() / model::kWorkDir / model::kInputFile;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << model::make_invocation(tmpl, workflow).dump();
-  out.flush();
-  if (!out) return transient("cannot write " + path.string());
+  const std::string text = model::make_invocation(tmpl, workflow).dump();
+  // POSIX calls so that the reason (a full disk, most likely) reaches the message.
+  FILE* out = std::fopen(path.c_str(), "wbe");
+  bool written = out != nullptr && std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  if (out != nullptr) written = std::fclose(out) == 0 && written;
+  if (!written) {
+    // The node's trouble, not the step's: the agent retries later.
+    return transient("cannot write " + path.string() + ": " + std::strerror(errno));
+  }
   return Ok{};
 }
 
@@ -124,6 +136,54 @@ Result<Ok> build_invocation(sandbox::RunSpec& spec, const model::Template& tmpl,
   return Ok{};
 }
 
+// CPU time of the calling thread (the module runs on it), in seconds.
+double thread_cpu_seconds() {
+  timespec now{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0) return 0;
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+// Which limit ended a run, if one did (for wwp_limit_hits_total).
+std::string limit_of(const sandbox::RunOutcome& outcome, std::uint64_t memory_limit) {
+  using End = sandbox::RunOutcome::End;
+  if (outcome.end == End::TimedOut) return "timeout";
+  if (outcome.end == End::OutputLimit) return "output";
+  // The disk watch is the only thing that stops a run for a reason of the step's own.
+  if (outcome.end == End::Stopped && !outcome.stop_transient) return "disk";
+  const bool failed_run =
+      outcome.end == End::Trapped || (outcome.end == End::Exited && outcome.exit_code != 0);
+  // The same rule as the step's message (outcome_mapping.cpp): failing at the memory limit.
+  if (failed_run && memory_limit > 0 && outcome.memory_bytes + (1ULL << 20) >= memory_limit)
+    return "memory";
+  return "";
+}
+
+std::string end_name(sandbox::RunOutcome::End end) {
+  switch (end) {
+    case sandbox::RunOutcome::End::Exited:
+      return "exited";
+    case sandbox::RunOutcome::End::Trapped:
+      return "trapped";
+    case sandbox::RunOutcome::End::TimedOut:
+      return "timed_out";
+    case sandbox::RunOutcome::End::OutputLimit:
+      return "output_limit";
+    case sandbox::RunOutcome::End::Stopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
+// Milliseconds with microsecond precision ("0.412"): most steps take well under one.
+std::string milliseconds_text(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", seconds * 1000);
+  return text;
+}
+
+// The bounded part of a module's stderr that goes into the step's log line.
+constexpr std::size_t kLoggedStderrBytes = 4096;
+
 }  // namespace
 
 Executor::Executor(ExecutorSettings settings, const sandbox::Engine& engine,
@@ -167,17 +227,87 @@ Result<SandboxParent::SweepReport> Executor::sweep_leftover_sandboxes() {
 Result<model::NodeResult> Executor::execute(const model::Template& tmpl,
                                             const model::WorkflowMeta& workflow,
                                             const std::string& step_key) {
-  auto node = run_step(tmpl, workflow, step_key);
-  if (node || node.error().transient()) return node;
+  const auto started = std::chrono::steady_clock::now();
+  // Every line logged while this thread works on the step names it.
+  telemetry::LogFields fields;
+  fields.add("workflow", workflow.name)
+      .add("namespace", workflow.ns)
+      .add("node", step_key)
+      .add("template", tmpl.name)
+      .add("module", tmpl.wasm.module.location);
+  telemetry::Span span =
+      telemetry::tracing_enabled() ? telemetry::start_root("step " + tmpl.name) : telemetry::Span();
+  if (span.recording()) {
+    span.set("argo.workflow.name", workflow.name);
+    span.set("k8s.namespace.name", workflow.ns);
+    span.set("argo.workflow.uid", workflow.uid);
+    span.set("argo.template.name", tmpl.name);
+    span.set("argo.node.key", step_key);
+    span.set("wasm.module.ref", tmpl.wasm.module.location);
+  }
+  telemetry::ActiveSpan active(span);
+
+  StepReport report;
+  auto node = run_step(tmpl, workflow, step_key, report);
   // Permanent problems with the step (bad module, missing artifact, limit) fail it with the reason.
-  return failed_node(node.error().message);
+  if (!node && !node.error().transient()) {
+    if (report.limit.empty() && node.error().kind == ErrorKind::LimitExceeded)
+      report.limit = "other";
+    node = failed_node(node.error().message);
+  }
+  record_step(tmpl, node, report, std::chrono::steady_clock::now() - started, span);
+  return node;
+}
+
+void Executor::record_step(const model::Template& tmpl, const Result<model::NodeResult>& node,
+                           const StepReport& report, std::chrono::steady_clock::duration elapsed,
+                           telemetry::Span& span) {
+  // "Transient": the agent gets 503 and calls again; the step has no phase yet.
+  const std::string phase = node ? std::string(model::to_string(node->phase)) : "Transient";
+  const std::string& message = node ? node->message : node.error().message;
+  const double seconds = std::chrono::duration<double>(elapsed).count();
+  auto& metrics = telemetry::plugin_metrics();
+  metrics.steps.with({phase, tmpl.wasm.module.location}).add();
+  metrics.step_duration.with({phase}).observe(seconds);
+  if (!report.limit.empty()) metrics.limit_hits.with({report.limit}).add();
+  if (report.ran) {
+    metrics.step_cpu.with({tmpl.wasm.module.location}).add(report.cpu_seconds);
+    metrics.step_memory_peak.get().observe(static_cast<double>(report.memory_peak_bytes));
+  }
+
+  if (span.recording()) {
+    span.set("wwp.step.phase", phase);
+    if (!report.module_digest.empty()) span.set("wasm.module.digest", report.module_digest);
+    if (report.ran) {
+      span.set("wwp.step.cpu_seconds", report.cpu_seconds);
+      span.set("wwp.step.memory_peak_bytes", static_cast<std::int64_t>(report.memory_peak_bytes));
+    }
+    if (!report.limit.empty()) span.set("wwp.step.limit", report.limit);
+    if (phase != "Succeeded") span.set_error(message);
+  }
+
+  telemetry::LogFields fields;
+  fields.add("phase", phase).add("duration_ms", milliseconds_text(seconds));
+  if (!report.module_digest.empty()) fields.add("module_digest", report.module_digest);
+  if (report.ran) {
+    fields.add("cpu_ms", milliseconds_text(report.cpu_seconds))
+        .add("memory_peak_bytes", std::to_string(report.memory_peak_bytes));
+  }
+  if (!report.limit.empty()) fields.add("limit", report.limit);
+  if (!report.stderr_tail.empty()) fields.add("stderr", report.stderr_tail);
+  if (phase == "Succeeded") {
+    spdlog::info("step succeeded");
+  } else {
+    spdlog::info("step {}: {}", phase, message);
+  }
 }
 
 Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
                                              const model::WorkflowMeta& workflow,
-                                             const std::string& step_key) {
+                                             const std::string& step_key, StepReport& usage) {
   auto module = modules_.resolve(tmpl.wasm.module);
   if (!module) return module.error();
+  usage.module_digest = module->digest.str();
 
   sandbox::RunSpec spec;
   spec.limits = settings_.default_limits;
@@ -218,12 +348,21 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
     if (!tmpl.input_artifacts.empty()) {
       if (artifacts_ == nullptr)
         return failed("input artifacts: this plugin has no artifact support configured");
+      telemetry::Span staging = telemetry::start_child("artifacts in");
+      staging.set("wwp.artifacts.count", static_cast<std::int64_t>(tmpl.input_artifacts.size()));
       // The service names the artifact it was placing when the deadline passed.
-      WWP_TRY(artifacts_->stage_inputs(tmpl, dir->root(), step));
+      if (auto staged = artifacts_->stage_inputs(tmpl, dir->root(), step); !staged) {
+        staging.set_error(staged.error().message);
+        return staged.error();
+      }
+      staging.end();
       WWP_TRY(step.check_deadline("placing input artifacts"));
       auto excess = sandbox_excess(dir->root(), disk);
       if (!excess) return excess.error().context("sandbox");
-      if (*excess) return limit_exceeded(**excess + " by the input artifacts (limits.disk)");
+      if (*excess) {
+        usage.limit = "disk";
+        return limit_exceeded(**excess + " by the input artifacts (limits.disk)");
+      }
     }
   }
 
@@ -235,9 +374,29 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
     spec.stop = std::make_shared<sandbox::StopSignal>();
     watch.emplace(dir->root(), disk, settings_.disk_check_interval, spec.stop);
   }
+  telemetry::Span running = telemetry::start_child("run");
+  const double cpu_before = thread_cpu_seconds();
   auto outcome = sandbox::run(engine_, module->compiled, spec);
+  const double cpu_used = thread_cpu_seconds() - cpu_before;
   watch.reset();
-  if (!outcome) return outcome.error().context("module " + tmpl.wasm.module.location);
+  if (!outcome) {
+    running.set_error(outcome.error().message);
+    return outcome.error().context("module " + tmpl.wasm.module.location);
+  }
+  usage.ran = true;
+  usage.cpu_seconds = cpu_used;
+  usage.memory_peak_bytes = outcome->memory_bytes;
+  usage.limit = limit_of(*outcome, spec.limits.memory_bytes);
+  if (!outcome->stderr_data.empty())
+    usage.stderr_tail = stderr_tail(outcome->stderr_data, 50, kLoggedStderrBytes);
+  if (running.recording()) {
+    running.set("wwp.run.end", end_name(outcome->end));
+    if (outcome->end == sandbox::RunOutcome::End::Exited)
+      running.set("process.exit.code", static_cast<std::int64_t>(outcome->exit_code));
+    running.set("wwp.step.cpu_seconds", cpu_used);
+    running.set("wwp.step.memory_peak_bytes", static_cast<std::int64_t>(outcome->memory_bytes));
+  }
+  running.end();
   // Interrupted through no fault of its own (the plugin is shutting down): the agent retries.
   if (outcome->end == sandbox::RunOutcome::End::Stopped && outcome->stop_transient)
     return transient(outcome->message);
@@ -247,7 +406,10 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
     // Exact, now that nothing changes the tree: a burst at the very end escapes the watch.
     auto excess = sandbox_excess(dir->root(), disk);
     if (!excess) return failed_node("sandbox: " + excess.error().message);
-    if (*excess) return failed_node(**excess);
+    if (*excess) {
+      usage.limit = "disk";
+      return failed_node(**excess);
+    }
   }
   std::optional<model::ModuleReport> report;
   // result.json counts only when the module ended on its own; after a trap, a timeout or a
@@ -283,8 +445,11 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   if (has_output_artifacts) {
     if (artifacts_ == nullptr)
       return failed_node("output artifacts: this plugin has no artifact support configured");
+    telemetry::Span uploading = telemetry::start_child("artifacts out");
     auto uploaded = artifacts_->collect_outputs(
         tmpl, report ? report->artifacts : std::vector<model::Artifact>{}, dir->root(), step);
+    if (!uploaded) uploading.set_error(uploaded.error().message);
+    uploading.end();
     if (!uploaded) {
       if (uploaded.error().transient()) return uploaded.error();
       return failed_node(uploaded.error().message);

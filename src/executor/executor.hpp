@@ -18,6 +18,7 @@
 #include "modules/module_resolver.hpp"
 #include "sandbox/engine.hpp"
 #include "sandbox/run.hpp"
+#include "telemetry/span.hpp"
 
 namespace wwp::executor {
 
@@ -61,9 +62,21 @@ class Executor {
   void start_sweep();
 
  private:
+  // What a step used and what stopped it, for its log line, span and metrics.
+  struct StepReport {
+    std::string module_digest;
+    double cpu_seconds = 0;
+    std::uint64_t memory_peak_bytes = 0;
+    std::string stderr_tail;
+    std::string limit;  // the limit that ended the step (timeout, memory, disk, output), if any
+    bool ran = false;
+  };
   Result<model::NodeResult> run_step(const model::Template& tmpl,
                                      const model::WorkflowMeta& workflow,
-                                     const std::string& step_key);
+                                     const std::string& step_key, StepReport& report);
+  void record_step(const model::Template& tmpl, const Result<model::NodeResult>& node,
+                   const StepReport& report, std::chrono::steady_clock::duration elapsed,
+                   telemetry::Span& span);
   Result<SandboxParent*> sandbox_parent();
 
   ExecutorSettings settings_;

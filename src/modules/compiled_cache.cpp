@@ -4,10 +4,18 @@
 
 #include "common/atomic_file.hpp"
 #include "common/file_bytes.hpp"
+#include "telemetry/plugin_metrics.hpp"
+#include "telemetry/span.hpp"
 
 namespace wwp::modules {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+constexpr auto kStaleTempAge = std::chrono::minutes(10);
+
+}  // namespace
 
 CompiledCache::CompiledCache(const sandbox::Engine& engine, fs::path disk_dir,
                              std::uint64_t memory_budget_bytes)
@@ -22,6 +30,12 @@ CompiledCache::CompiledCache(const sandbox::Engine& engine, fs::path disk_dir,
   }
   seal_ = std::move(*seal);
   disk_dir_ /= engine_.fingerprint();
+  // A process killed while writing a precompiled file leaves its temporary file (the finished
+  // file is renamed over, so readers never see it). Live writers finish within seconds; a
+  // leftover this old is garbage.
+  if (const std::size_t removed = remove_old_temp_files(disk_dir_, kStaleTempAge); removed > 0) {
+    spdlog::info("precompiled-module cache: removed {} unfinished files", removed);
+  }
 }
 
 CompiledCache::~CompiledCache() {
@@ -42,6 +56,16 @@ CompiledCacheStats CompiledCache::stats() const {
   return stats_;
 }
 
+namespace {
+
+void observe_compile(const char* tier, std::chrono::steady_clock::time_point started) {
+  telemetry::plugin_metrics().compile_duration.with({tier}).observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (auto* span = telemetry::active_span()) span->set("wwp.compile.tier", std::string(tier));
+}
+
+}  // namespace
+
 Result<sandbox::CompiledModule> CompiledCache::get(const Digest& digest,
                                                    const fs::path& wasm_file) {
   std::shared_future<Result<sandbox::CompiledModule>> pending;
@@ -51,6 +75,8 @@ Result<sandbox::CompiledModule> CompiledCache::get(const Digest& digest,
     if (auto it = index_.find(digest.hex); it != index_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second);
       ++stats_.memory_hits;
+      telemetry::plugin_metrics().cache_lookups.with({"memory", "hit"}).add();
+      if (auto* span = telemetry::active_span()) span->set("wwp.compile.cache", "memory");
       return it->second->second;
     }
     if (auto it = in_flight_.find(digest.hex); it != in_flight_.end()) {
@@ -59,6 +85,7 @@ Result<sandbox::CompiledModule> CompiledCache::get(const Digest& digest,
       in_flight_.emplace(digest.hex, promise.get_future().share());
     }
   }
+  telemetry::plugin_metrics().cache_lookups.with({"memory", "miss"}).add();
   if (pending.valid()) return pending.get();
 
   Result<sandbox::CompiledModule> result = load_or_compile(digest, wasm_file);
@@ -103,16 +130,22 @@ Result<sandbox::CompiledModule> CompiledCache::load_or_compile(const Digest& dig
                                                                const fs::path& wasm_file) {
   if (!disk_dir_.empty()) {
     if (auto loaded = load_from_disk(digest)) {
+      telemetry::plugin_metrics().cache_lookups.with({"disk", "hit"}).add();
+      if (auto* span = telemetry::active_span()) span->set("wwp.compile.cache", "disk");
       std::lock_guard lock(mutex_);
       ++stats_.disk_hits;
       return *loaded;
     }
+    telemetry::plugin_metrics().cache_lookups.with({"disk", "miss"}).add();
   }
+  if (auto* span = telemetry::active_span()) span->set("wwp.compile.cache", "none");
   auto bytes = read_file(wasm_file);
   if (!bytes) return bytes.error();
   if (engine_.tiered()) {
+    const auto started = std::chrono::steady_clock::now();
     auto quick = engine_.compile_baseline(
         std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+    if (quick) observe_compile("baseline", started);
     // Winch lacks a few proposals; such a module simply waits for Cranelift below.
     if (quick) {
       {
@@ -123,9 +156,11 @@ Result<sandbox::CompiledModule> CompiledCache::load_or_compile(const Digest& dig
       return quick;
     }
   }
+  const auto started = std::chrono::steady_clock::now();
   auto compiled = engine_.compile(
       std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
   if (!compiled) return compiled.error();
+  observe_compile("optimized", started);
   {
     std::lock_guard lock(mutex_);
     ++stats_.compilations;
@@ -150,8 +185,10 @@ void CompiledCache::optimize_in_background() {
     Optimization job = std::move(optimize_queue_.front());
     optimize_queue_.pop_front();
     lock.unlock();
+    const auto started = std::chrono::steady_clock::now();
     auto compiled = engine_.compile(
         std::span(reinterpret_cast<const std::uint8_t*>(job.wasm.data()), job.wasm.size()));
+    if (compiled) observe_compile("optimized", started);
     if (compiled && !disk_dir_.empty()) store_on_disk(job.digest, *compiled);
     lock.lock();
     if (compiled) {

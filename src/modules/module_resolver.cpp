@@ -1,5 +1,7 @@
 #include "modules/module_resolver.hpp"
 
+#include "telemetry/span.hpp"
+
 namespace wwp::modules {
 
 ModuleResolver::ModuleResolver(ModuleSource& paths, ModuleSource& urls, ModuleSource* oci,
@@ -21,10 +23,29 @@ Result<FetchedModule> ModuleResolver::fetch(const model::ModuleRef& ref, Deadlin
 }
 
 Result<ResolvedModule> ModuleResolver::resolve(const model::ModuleRef& ref, Deadline deadline) {
-  WWP_TRY_ASSIGN(const FetchedModule fetched, fetch(ref, deadline));
-  auto compiled = cache_.get(fetched.digest, fetched.file);
-  if (!compiled) return compiled.error().context("module " + ref.location);
-  return ResolvedModule{fetched.digest, *compiled};
+  auto fetched = [&] {
+    telemetry::Span resolving = telemetry::start_child("resolve module");
+    resolving.set("wasm.module.ref", ref.location);
+    const telemetry::ActiveSpan active(resolving);  // a source says whether it pulled
+    auto result = fetch(ref, deadline);
+    if (result) {
+      resolving.set("wasm.module.digest", result->digest.str());
+    } else {
+      resolving.set_error(result.error().message);
+    }
+    return result;
+  }();
+  if (!fetched) return fetched.error();
+
+  telemetry::Span compiling = telemetry::start_child("compile module");
+  compiling.set("wasm.module.digest", fetched->digest.str());
+  const telemetry::ActiveSpan active(compiling);  // the cache says how it found the code
+  auto compiled = cache_.get(fetched->digest, fetched->file);
+  if (!compiled) {
+    compiling.set_error(compiled.error().message);
+    return compiled.error().context("module " + ref.location);
+  }
+  return ResolvedModule{fetched->digest, *compiled};
 }
 
 }  // namespace wwp::modules

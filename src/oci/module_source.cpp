@@ -12,7 +12,10 @@
 #include "oci/module_locator.hpp"
 #include "oci/reference.hpp"
 #include "oci/registry_client.hpp"
+#include "oci/signature_check.hpp"
 #include "oci/tag_cache.hpp"
+#include "telemetry/plugin_metrics.hpp"
+#include "telemetry/span.hpp"
 
 namespace wwp::oci {
 
@@ -42,7 +45,8 @@ struct OciModuleSource::Impl {
           setup_error = options.error();
           return std::make_unique<RegistryClient>(ClientOptions{});
         }()),
-        locator(store, *client, settings.cache_dir / "extracted", settings.max_blob_bytes) {}
+        locator(store, *client, settings.cache_dir / "extracted", settings.max_blob_bytes),
+        signatures(settings.signatures, *client, store) {}
 
   struct Resolution {
     Digest manifest;
@@ -55,6 +59,7 @@ struct OciModuleSource::Impl {
   std::optional<Error> setup_error;
   std::unique_ptr<RegistryClient> client;
   ModuleLocator locator;
+  SignatureCheck signatures;
   SingleFlight<std::string, Result<modules::FetchedModule>> pulls;
 
   std::mutex mutex;
@@ -161,15 +166,33 @@ struct OciModuleSource::Impl {
     maybe_cleanup();
     const auto& counters = locator.counters();
     const std::uint64_t fetched_before = counters.blob_fetches + counters.extractions;
+    const std::uint64_t blobs_before = counters.blob_fetches;
+    const std::uint64_t bytes_before = counters.blob_bytes;
+    const auto started = std::chrono::steady_clock::now();
 
     std::optional<std::string> tag_key;
     WWP_TRY_ASSIGN(const Digest manifest, manifest_for(ref, policy, deadline, tag_key));
+    // Before any module byte is downloaded: an unverified module is not even cached.
+    WWP_TRY(signatures.check(ref, manifest, deadline));
     WWP_TRY_ASSIGN(LeasedModule module, locator.module_for_manifest(ref, manifest, deadline));
     // Only a tag whose module is actually in the cache is recorded.
     if (tag_key) record_tag(*tag_key, manifest);
     touch(module.digest);
     touch(manifest);
     if (counters.blob_fetches + counters.extractions != fetched_before) maybe_evict();
+    // Counted per fetch, not per blob: concurrent pulls of one reference share one fetch.
+    auto& metrics = telemetry::plugin_metrics();
+    const bool pulled = counters.blob_fetches != blobs_before;
+    metrics.cache_lookups.with({"registry", pulled ? "miss" : "hit"}).add();
+    if (pulled) {
+      metrics.pull_bytes.get().add(static_cast<double>(counters.blob_bytes - bytes_before));
+      metrics.pull_duration.get().observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    if (auto* span = telemetry::active_span()) {
+      span->set("wwp.oci.pulled", pulled);
+      span->set("wwp.oci.reference", ref.str());
+    }
 
     Reference resolved = ref;
     resolved.digest = manifest;

@@ -144,6 +144,10 @@ Result<Reference> parse_reference(std::string_view text) {
     if (is_domain) {
       if (!valid_domain(first)) return bad("invalid registry \"" + std::string(first) + "\"");
       ref.registry = normalize_registry_host(first);
+      // "MyHost" is a registry only because of its capitals: lowercased it would print as a
+      // Docker Hub user, so it keeps them (hosts are case-insensitive; Docker keeps them too).
+      if (ref.registry.find_first_of(".:") == std::string::npos && ref.registry != "localhost")
+        ref.registry = std::string(first);
       path = text.substr(first_slash + 1);
     }
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/text.hpp"
 #include "net/retry.hpp"
 #include "net/url.hpp"
 #include "oci/media_types.hpp"
@@ -139,7 +140,7 @@ Result<net::Response> RegistryClient::call(
       if (!request) return Attempt::done(request.error());
       // Only ever send registry credentials to the registry itself (upload locations may point
       // elsewhere; the client drops them on redirects to other hosts).
-      if (net::url_host(request->url) == ref.registry) {
+      if (net::url_host(request->url) == to_lower(ref.registry)) {  // url_host lowercases
         std::optional<std::string> header =
             authorization ? authorization : auth_.cached(ref.registry, scope);
         if (header) request->headers.push_back("Authorization: " + *header);

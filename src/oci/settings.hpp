@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/result.hpp"
 #include "oci/registry_client.hpp"
+#include "provenance/verifier.hpp"
 
 namespace wwp::oci {
 
@@ -27,6 +29,9 @@ struct OciSettings {
   // Registries the default username/password may be sent to; empty means any registry that
   // the docker config does not cover.
   std::vector<std::string> credential_hosts;
+  // Module provenance: which repositories need a cosign signature, and the keys that may sign.
+  // Null: no module is checked.
+  std::shared_ptr<const provenance::Verifier> signatures;
 };
 
 // Client options (credentials loaded from the docker config) for these settings.

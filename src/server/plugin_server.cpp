@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/units.hpp"
+#include "telemetry/plugin_metrics.hpp"
 
 namespace wwp::server {
 
@@ -167,6 +168,10 @@ std::optional<HttpReply> PluginServer::route(const HttpRequest& request, bool ma
     if (stopping_) return HttpReply{503, "shutting down\n"};
     return HttpReply{200, "ready\n"};
   }
+  if (path == "/metrics") {
+    if (auto wrong = method_is("GET")) return wrong;
+    return HttpReply{200, metrics_text(), "text/plain; version=0.0.4; charset=utf-8"};
+  }
   if (main_port && path == kExecutePath) {
     if (auto wrong = method_is("POST")) return wrong;
     // Before the body is read: an unauthenticated client never makes us hold its bytes.
@@ -186,20 +191,27 @@ PluginServer::Reply PluginServer::execute(const std::string& body) {
   if (stopping_) {
     // The agent's follow-up calls still collect steps that are running or done.
     if (auto step = steps_.find(key)) return wait_for(key, step);
-    return {503, error_body("the plugin is shutting down")};
+    return unavailable("shutting_down", "the plugin is shutting down");
   }
   bool created = false;
   auto step = steps_.find_or_start(key, created);
   if (created) {
-    auto job = [this, step,
+    const auto last = durations_.last(request->tmpl->wasm.module.location);
+    const bool predicted_quick = last && *last < settings_.run_inline_below;
+    auto job = [this, step, queued_at = std::chrono::steady_clock::now(),
                 request = std::make_shared<model::ExecuteRequest>(std::move(*request))] {
+      telemetry::plugin_metrics().step_queue_wait.get().observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - queued_at).count());
       if (grace_expired_) {
         step->finish(transient("the plugin is shutting down; the step was not started"));
         return;
       }
       Result<model::NodeResult> result = failed("");
+      const auto started = std::chrono::steady_clock::now();
       try {
         result = runner_(*request);
+        durations_.record(request->tmpl->wasm.module.location,
+                          std::chrono::steady_clock::now() - started);
       } catch (const std::exception& e) {
         // A bug of ours must not take the server down or leave the agent waiting forever.
         model::NodeResult node;
@@ -209,14 +221,29 @@ PluginServer::Reply PluginServer::execute(const std::string& body) {
       }
       step->finish(std::move(result));
     };
+    // The hot path: a module whose steps end in well under the requeue wait runs right here.
+    if (predicted_quick && queue_.run_here(job)) return wait_for(key, step);
     if (!queue_.submit(std::move(job))) {
       steps_.forget(key, step);
-      if (stopping_) return {503, error_body("the plugin is shutting down")};
-      return {503, error_body("too many steps waiting (queue capacity " +
-                              std::to_string(settings_.queue_capacity) + ")")};
+      if (stopping_) return unavailable("shutting_down", "the plugin is shutting down");
+      return unavailable("queue_full", "too many steps waiting (queue capacity " +
+                                           std::to_string(settings_.queue_capacity) + ")");
     }
   }
   return wait_for(key, step);
+}
+
+PluginServer::Reply PluginServer::unavailable(std::string_view reason, std::string_view message) {
+  telemetry::plugin_metrics().unavailable.with({std::string(reason)}).add();
+  return {503, error_body(message)};
+}
+
+std::string PluginServer::metrics_text() {
+  auto& metrics = telemetry::plugin_metrics();
+  // Sampled at scrape time: the queue knows them exactly, under its own lock.
+  metrics.queue_depth.get().set(static_cast<double>(queue_.waiting()));
+  metrics.steps_running.get().set(static_cast<double>(queue_.running()));
+  return metrics.registry.render();
 }
 
 PluginServer::Reply PluginServer::running_reply(const std::shared_ptr<Step>& step) const {
@@ -225,6 +252,7 @@ PluginServer::Reply PluginServer::running_reply(const std::shared_ptr<Step>& ste
   running.node.message =
       "running for " + elapsed_text(std::chrono::steady_clock::now() - step->started());
   running.requeue = settings_.requeue_after;
+  telemetry::plugin_metrics().requeues.get().add();
   return {200, model::to_json(running).dump()};
 }
 
@@ -239,11 +267,10 @@ PluginServer::Reply PluginServer::wait_for(const std::string& key,
   steps_.forget(key, step);
   if (!*result) {
     spdlog::warn("step {}: {} (answering 503)", key, result->error().message);
-    return {503, error_body(result->error().message)};
+    return unavailable("transient", result->error().message);
   }
+  // The step's own line (phase, message, resource use) is logged by whoever ran it.
   const model::NodeResult& node = **result;
-  if (node.phase != model::Phase::Succeeded)
-    spdlog::info("step {} {}: {}", key, model::to_string(node.phase), node.message);
   return {200, model::to_json(model::ExecuteReply{node, std::nullopt}).dump()};
 }
 

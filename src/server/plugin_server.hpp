@@ -3,6 +3,7 @@
 //   POST /api/v1/template.execute  {"workflow":{...},"template":{...}} -> {"node":{...}} | {}
 //   GET  /healthz                   alive
 //   GET  /readyz                    ready to execute (not starting, not shutting down)
+//   GET  /metrics                   Prometheus text format (also on the health port)
 //
 // Status codes follow what Argo's agent does with them: 403 bad token, 400 malformed request,
 // 503 overloaded or a dependency down (the agent retries), 404 unknown path; the listener adds
@@ -27,6 +28,7 @@
 #include "model/template.hpp"
 #include "server/bearer_auth.hpp"
 #include "server/http_listener.hpp"
+#include "server/step_durations.hpp"
 #include "server/step_tracker.hpp"
 #include "server/work_queue.hpp"
 
@@ -48,6 +50,10 @@ struct ServerSettings {
   std::chrono::milliseconds requeue_wait{20000};
   // The delay the Running reply asks the agent to wait before calling again.
   std::chrono::milliseconds requeue_after{5000};
+  // A step whose module's last step took less than this runs on the calling HTTP thread when an
+  // execution place is free (no hand-off to a worker and back); 0 turns that off. Longer ones go
+  // to a worker so the call can answer Running at requeue_wait.
+  std::chrono::milliseconds run_inline_below{1000};
   std::chrono::seconds result_ttl{600};
   std::chrono::seconds shutdown_grace{25};
   // After the grace period, how long interrupted steps get to end before the server stops.
@@ -100,12 +106,16 @@ class PluginServer {
   Reply execute(const std::string& body);
   Reply wait_for(const std::string& key, const std::shared_ptr<Step>& step);
   Reply running_reply(const std::shared_ptr<Step>& step) const;
+  // A 503 answer, counted by reason (wwp_unavailable_responses_total).
+  static Reply unavailable(std::string_view reason, std::string_view message);
+  std::string metrics_text();
   void stop_listeners(std::chrono::milliseconds finish_within);
 
   ServerSettings settings_;
   BearerAuth auth_;
   StepRunner runner_;
   StepTracker steps_;
+  StepDurations durations_;
   WorkQueue queue_;
   int port_ = 0;
   int health_port_ = -1;

@@ -2,7 +2,8 @@
 
 namespace wwp::server {
 
-WorkQueue::WorkQueue(std::size_t workers, std::size_t capacity) : capacity_(capacity) {
+WorkQueue::WorkQueue(std::size_t workers, std::size_t capacity)
+    : workers_(workers), capacity_(capacity) {
   threads_.reserve(workers);
   for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
 }
@@ -27,6 +28,22 @@ bool WorkQueue::submit(std::function<void()> job) {
   return true;
 }
 
+bool WorkQueue::run_here(const std::function<void()>& job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_ || !jobs_.empty() || running_ >= workers_) return false;
+    ++running_;
+  }
+  job();
+  {
+    std::lock_guard lock(mutex_);
+    --running_;
+    if (jobs_.empty() && running_ == 0) idle_.notify_all();
+  }
+  has_work_.notify_one();  // a job queued meanwhile may have waited for this place
+  return true;
+}
+
 bool WorkQueue::drain(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   closing_ = true;
@@ -47,7 +64,10 @@ std::size_t WorkQueue::running() const {
 void WorkQueue::work() {
   std::unique_lock lock(mutex_);
   while (true) {
-    has_work_.wait(lock, [this] { return !jobs_.empty() || (closing_ && jobs_.empty()); });
+    // A job run by run_here() holds a worker's place too.
+    has_work_.wait(lock, [this] {
+      return (!jobs_.empty() && running_ < workers_) || (closing_ && jobs_.empty());
+    });
     if (jobs_.empty()) return;
     auto job = std::move(jobs_.front());
     jobs_.pop_front();

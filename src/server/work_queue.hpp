@@ -21,6 +21,10 @@ class WorkQueue {
 
   // False when `capacity` jobs are already waiting (running jobs do not count).
   bool submit(std::function<void()> job);
+  // Runs `job` on the calling thread when a worker's place is free and nothing waits (it counts
+  // as running, so at most `workers` jobs run however they started); false, without running it,
+  // otherwise. Saves the hand-off to a worker and back.
+  bool run_here(const std::function<void()>& job);
   // Stops taking jobs and waits until queued and running jobs are done or `deadline` passes.
   // Returns whether everything finished.
   bool drain(std::chrono::steady_clock::time_point deadline);
@@ -31,6 +35,7 @@ class WorkQueue {
  private:
   void work();
 
+  std::size_t workers_;
   std::size_t capacity_;
   mutable std::mutex mutex_;
   std::condition_variable has_work_;

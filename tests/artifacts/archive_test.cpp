@@ -195,6 +195,23 @@ TEST(Unpack, RefusesSymlinksOutAndWritingThroughThem) {
   EXPECT_TRUE(fs::is_empty(outside.path()));
 }
 
+TEST(Unpack, RemovesSymlinksThatLaterEntriesPointOutside) {
+  // Found by fuzzing (tests/fuzz/corpus/archive_extract/regression-retargeted-symlink.tgz): "a"
+  // is inside when it is made (x does not exist yet); once "x -> ." exists, a resolves to the
+  // parent of the destination and a module (or a later output artifact) could follow it.
+  ScratchDir dir;
+  write_tar(dir / "late.tgz", {{TarEntry::Type::Symlink, "a", "x/.."},
+                               {TarEntry::Type::Symlink, "x", "."},
+                               {TarEntry::Type::Symlink, "inside", "x/f"}});
+  auto result = unpack(dir / "late.tgz", dir / "dest");
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("archive entry a is a symlink that later entries make"),
+            std::string::npos)
+      << result.error().message;
+  EXPECT_FALSE(fs::is_symlink(dir / "dest/a"));
+  EXPECT_TRUE(fs::is_symlink(dir / "dest/inside"));  // resolves inside: kept
+}
+
 TEST(Unpack, RefusesHardLinksOut) {
   ScratchDir dir;
   write_file(dir / "secret", "s");

@@ -194,5 +194,48 @@ TEST(S3Xml, ValuesAndEntities) {
   EXPECT_EQ(net::percent_encode("a/b", false), "a%2Fb");
 }
 
+TEST(S3Xml, ListPage) {
+  auto page = parse_list_page(
+      "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t/2=</"
+      "NextContinuationToken><Contents><Key>a&amp;b</Key><Size>12</Size></Contents>"
+      "<Contents><Key>c</Key><Size>huge</Size></Contents><Contents><Size>1</Size></Contents>"
+      "</ListBucketResult>");
+  ASSERT_EQ(page.objects.size(), 2u);  // an entry without a key is skipped
+  EXPECT_EQ(page.objects[0].key, "a&b");
+  EXPECT_EQ(page.objects[0].size, 12u);
+  EXPECT_EQ(page.objects[1].size, 0u);  // a malformed size reads as 0
+  EXPECT_EQ(page.next_token, "t/2=");
+  EXPECT_EQ(parse_list_page("<IsTruncated>false</IsTruncated><NextContinuationToken>x"
+                            "</NextContinuationToken>")
+                .next_token,
+            "");
+}
+
+TEST(S3ClientList, ServerRepeatingItsContinuationTokenIsAnError) {
+  // A broken or hostile server that answers every page with "truncated, continue at t" would
+  // otherwise keep list_objects going forever (it has no deadline of its own).
+  httplib::Server fake;
+  std::atomic<int> calls{0};
+  fake.Get("/bucket", [&](const httplib::Request&, httplib::Response& response) {
+    ++calls;
+    response.set_content(
+        "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t"
+        "</NextContinuationToken><Contents><Key>k</Key><Size>1</Size></Contents>"
+        "</ListBucketResult>",
+        "application/xml");
+  });
+  int port = fake.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { fake.listen_after_bind(); });
+  S3Client client({"127.0.0.1:" + std::to_string(port), false, "us-east-1", S3Addressing::Path},
+                  S3Credentials{"a", "b", ""});
+  auto listed = client.list_objects("bucket", "p/");
+  ASSERT_FALSE(listed);
+  EXPECT_NE(listed.error().message.find("repeated continuation token t"), std::string::npos)
+      << listed.error().message;
+  EXPECT_EQ(calls.load(), 2);
+  fake.stop();
+  thread.join();
+}
+
 }  // namespace
 }  // namespace wwp::artifacts::test

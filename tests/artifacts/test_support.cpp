@@ -89,14 +89,15 @@ std::optional<fs::path> S3Server::get(const std::string& bucket, const std::stri
 }
 
 ArtifactSettings settings_for(const S3Server& server, const ScratchDir& dir,
-                              const std::string& bucket, const std::string& key_format) {
+                              const std::string& bucket, const std::string& key_format,
+                              const std::string& endpoint) {
   // The layout of a Secret volume per Secret under one directory: <dir>/<secret>/<key>.
   write_file(dir / "secrets/my-s3-credentials/accessKey", std::string(kAccessKey) + "\n");
   write_file(dir / "secrets/my-s3-credentials/secretKey", kSecretKey);
   std::string yaml =
       "s3:\n"
       "  endpoint: " +
-      server.endpoint() +
+      (endpoint.empty() ? server.endpoint() : endpoint) +
       "\n"
       "  bucket: " +
       bucket +

@@ -61,10 +61,12 @@ class S3Server {
   wwp::test::ChildProcess process_;
 };
 
-// A repository configuration file (Argo's format) pointing at `server`, with credentials in a
-// mounted-secrets layout under `dir`. Returns settings ready for make_artifact_service.
+// A repository configuration file (Argo's format) pointing at `server` (or at `endpoint`, e.g. a
+// proxy in front of it), with credentials in a mounted-secrets layout under `dir`. Returns
+// settings ready for make_artifact_service.
 ArtifactSettings settings_for(const S3Server& server, const ScratchDir& dir,
-                              const std::string& bucket, const std::string& key_format = "");
+                              const std::string& bucket, const std::string& key_format = "",
+                              const std::string& endpoint = "");
 
 // Peak resident set size of this process (VmHWM), in bytes.
 std::uint64_t peak_rss_bytes();

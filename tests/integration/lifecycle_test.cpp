@@ -46,6 +46,23 @@ TEST(Lifecycle, LongStepAnswersRunningThenTheResultOnALaterCall) {
   EXPECT_EQ(rerun.body["node"]["phase"], "Running");
 }
 
+// The hot path runs a step on the calling thread when its module's last step was quick. A step
+// of that module that turns out long is still answered (late, with its result), and the next
+// one goes to a worker again, answering Running at the requeue wait.
+TEST(Lifecycle, AStepJudgedQuickThatRunsLongIsAnsweredAndTheNextIsHandedOff) {
+  PluginProcess plugin({"--requeue-wait", "1s", "--requeue-after", "1s"});
+  // The first step includes compiling the module (maybe past the requeue wait); then a quick one.
+  for (int i = 0; i < 60; ++i) {
+    if (plugin.execute(sleep_template("0"), "compile").body["node"]["phase"] != "Running") break;
+  }
+  ASSERT_EQ(plugin.execute(sleep_template("0"), "quick").body["node"]["phase"], "Succeeded");
+  const auto sent = std::chrono::steady_clock::now();
+  auto judged_quick = plugin.execute(sleep_template("1.5"), "long-1");
+  EXPECT_EQ(judged_quick.body["node"]["phase"], "Succeeded") << judged_quick.raw;
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, 1500ms);
+  EXPECT_EQ(plugin.execute(sleep_template("1.5"), "long-2").body["node"]["phase"], "Running");
+}
+
 TEST(Lifecycle, FullQueueAnswers503) {
   PluginProcess plugin(
       {"--max-concurrency", "1", "--queue-capacity", "1", "--requeue-wait", "200ms"});

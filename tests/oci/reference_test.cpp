@@ -73,7 +73,10 @@ TEST(ReferenceTest, DockerHubShortNames) {
 
 TEST(ReferenceTest, LocalhostAndUppercaseHostsAreRegistries) {
   EXPECT_EQ(parse_ok("localhost/x").registry, "localhost");
-  EXPECT_EQ(parse_ok("MyHost/x").registry, "myhost");
+  EXPECT_EQ(parse_ok("MyHost/x").registry, "MyHost");
+  // Found by fuzzing (tests/fuzz/corpus/oci_reference/regression-uppercase-host): lowercased,
+  // the host printed as "myhost/x:latest", which names the Docker Hub user myhost.
+  EXPECT_EQ(parse_ok(parse_ok("MyHost/x").str()).registry, "MyHost");
   EXPECT_EQ(parse_ok("myhost/x").registry, "registry-1.docker.io");  // a Docker Hub user
 }
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "server/bearer_auth.hpp"
+#include "server/step_durations.hpp"
 #include "server/step_tracker.hpp"
 #include "server/work_queue.hpp"
 
@@ -44,6 +45,54 @@ TEST(WorkQueue, RefusesWhenFullAndDrains) {
   EXPECT_TRUE(queue.drain(std::chrono::steady_clock::now() + 5s));
   EXPECT_EQ(done, 2);
   EXPECT_FALSE(queue.submit([] {}));  // closed
+}
+
+TEST(WorkQueue, RunHereTakesAWorkersPlaceOrDeclines) {
+  WorkQueue queue(1, 4);
+  int ran_here = 0;
+  EXPECT_TRUE(queue.run_here([&] {
+    ++ran_here;
+    // While it runs here, the one place is taken: a queued job waits for it.
+    EXPECT_EQ(queue.running(), 1u);
+  }));
+  EXPECT_EQ(ran_here, 1);
+  std::atomic<bool> release{false};
+  std::atomic<int> done{0};
+  ASSERT_TRUE(queue.submit([&] {
+    while (!release) std::this_thread::sleep_for(1ms);
+    ++done;
+  }));
+  while (queue.running() == 0) std::this_thread::sleep_for(1ms);
+  EXPECT_FALSE(queue.run_here([&] { ++ran_here; }));  // the place is busy: hand it off instead
+  EXPECT_EQ(ran_here, 1);
+  release = true;
+  EXPECT_TRUE(queue.drain(std::chrono::steady_clock::now() + 5s));
+  EXPECT_EQ(done, 1);
+  EXPECT_FALSE(queue.run_here([&] { ++ran_here; }));  // closed
+}
+
+TEST(WorkQueue, AJobQueuedDuringARunHereStartsWhenItEnds) {
+  WorkQueue queue(1, 4);
+  std::atomic<bool> queued_ran{false};
+  EXPECT_TRUE(queue.run_here([&] {
+    ASSERT_TRUE(queue.submit([&] { queued_ran = true; }));
+    std::this_thread::sleep_for(50ms);
+    EXPECT_FALSE(queued_ran);  // at most one job at a time with one worker
+  }));
+  EXPECT_TRUE(queue.drain(std::chrono::steady_clock::now() + 5s));
+  EXPECT_TRUE(queued_ran);
+}
+
+TEST(StepDurations, RemembersTheLastStepOfEachModule) {
+  StepDurations durations(2);
+  EXPECT_FALSE(durations.last("a.wasm"));
+  durations.record("a.wasm", 5ms);
+  durations.record("a.wasm", 7ms);
+  EXPECT_EQ(durations.last("a.wasm"), std::chrono::steady_clock::duration(7ms));
+  durations.record("b.wasm", 1ms);
+  durations.record("c.wasm", 2ms);  // over the bound: forgets the others
+  EXPECT_FALSE(durations.last("a.wasm"));
+  EXPECT_EQ(durations.last("c.wasm"), std::chrono::steady_clock::duration(2ms));
 }
 
 TEST(StepTracker, SameKeySameStepUntilForgotten) {
