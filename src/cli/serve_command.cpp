@@ -46,6 +46,8 @@ Result<server::ServerSettings> server_settings(const PluginConfig& config) {
   if (!run_inline_below) return run_inline_below.error();
   // A misjudged step may hold the call past requeue_wait; keep the judgement well below it.
   s.run_inline_below = std::min(*run_inline_below, *wait / 4);
+  // A distributed step only follows its pod: never worth an HTTP thread.
+  if (config.mode == "distributed") s.run_inline_below = std::chrono::milliseconds(0);
   auto after = duration_flag("requeue-after", config.requeue_after);
   if (!after) return after.error();
   s.requeue_after = *after;
