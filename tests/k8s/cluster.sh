@@ -318,6 +318,7 @@ down() {
   fi
   stop_pid node-lock
   rm -f "$DIR/node.locked"
+  return 0
 }
 
 load() {  # load DIR TAR: import an image archive into the node's containerd
