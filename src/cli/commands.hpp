@@ -15,6 +15,7 @@ struct RunOptions {
   std::string template_name;            // default: the workflow's entrypoint
   std::vector<std::string> parameters;  // name=value
   std::string workflow_name = "local-run";
+  std::string result_file;  // also write the node result here when it fits in 4 KiB
 };
 int run_local(const PluginConfig& config, const RunOptions& options);
 

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
 
   auto* serve_cmd = app.add_subcommand("serve", "Serve Argo's executor-plugin API");
   add_server_flags(*serve_cmd, config);
+  add_distributed_flags(*serve_cmd, config);
   add_execution_flags(*serve_cmd, config);
 
   RunOptions run_options;
@@ -39,6 +40,9 @@ int main(int argc, char** argv) {
   run_cmd
       ->add_option("--workflow-name", run_options.workflow_name, "workflow.name seen by the module")
       ->capture_default_str();
+  run_cmd->add_option("--result-file", run_options.result_file,
+                      "Also write the node result to this file when it fits in 4 KiB (a "
+                      "container's termination message: /dev/termination-log)");
   add_execution_flags(*run_cmd, config);
 
   RegistryOptions registry;

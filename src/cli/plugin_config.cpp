@@ -168,7 +168,8 @@ void add_server_flags(CLI::App& c, PluginConfig& config) {
   c.add_option("-p,--port", config.port, "Port to listen on (0: any free port)")
       ->envname("PORT")
       ->capture_default_str();
-  c.add_option("--mode", config.mode, "Execution mode (local)")
+  c.add_option("--mode", config.mode,
+               "local: steps run in this process; distributed: each step runs in its own pod")
       ->envname("MODE")
       ->capture_default_str();
   c.add_option("--token-file", config.token_file, "Argo's agent token")
@@ -225,6 +226,77 @@ void add_server_flags(CLI::App& c, PluginConfig& config) {
   c.add_option("--shutdown-grace", config.shutdown_grace,
                "How long SIGTERM waits for running steps")
       ->envname("SHUTDOWN_GRACE")
+      ->capture_default_str();
+}
+
+void add_distributed_flags(CLI::App& c, PluginConfig& config) {
+  c.add_option("--pod-image", config.pod_image,
+               "distributed: the plugin's image, run by each step's pod (required)")
+      ->envname("POD_IMAGE");
+  c.add_option("--pod-image-pull-policy", config.pod_image_pull_policy,
+               "distributed: Always, IfNotPresent or Never")
+      ->envname("POD_IMAGE_PULL_POLICY")
+      ->capture_default_str();
+  c.add_option("--pod-pull-secret", config.pod_pull_secrets,
+               "distributed: imagePullSecrets of step pods (repeatable)")
+      ->envname("POD_PULL_SECRETS")
+      ->delimiter(',');
+  c.add_option("--pod-service-account", config.pod_service_account,
+               "distributed: service account of step pods (default: the namespace's default)")
+      ->envname("POD_SERVICE_ACCOUNT");
+  c.add_option("--pod-runtime-class", config.pod_runtime_class,
+               "distributed: runtimeClassName of step pods")
+      ->envname("POD_RUNTIME_CLASS");
+  c.add_option("--pod-node-selector", config.pod_node_selector,
+               "distributed: key=value node selector of step pods (repeatable)")
+      ->envname("POD_NODE_SELECTOR")
+      ->delimiter(',');
+  c.add_option("--pod-tolerations", config.pod_tolerations,
+               "distributed: tolerations of step pods, a JSON array")
+      ->envname("POD_TOLERATIONS")
+      ->capture_default_str();
+  c.add_flag("--pod-host-network", config.pod_host_network,
+             "distributed: run step pods in the node's network namespace")
+      ->envname("POD_HOST_NETWORK");
+  c.add_option("--pod-cpu-request", config.pod_cpu_request,
+               "distributed: CPU request of a step pod")
+      ->envname("POD_CPU_REQUEST")
+      ->capture_default_str();
+  c.add_option("--pod-cpu-limit", config.pod_cpu_limit,
+               "distributed: CPU limit of a step pod (default: none)")
+      ->envname("POD_CPU_LIMIT");
+  c.add_option("--pod-memory-overhead", config.pod_memory_overhead,
+               "distributed: memory a step pod gets beyond the module's limit")
+      ->envname("POD_MEMORY_OVERHEAD")
+      ->capture_default_str();
+  c.add_option("--pod-start-timeout", config.pod_start_timeout,
+               "distributed: a step pod not started by then (image, scheduling) fails the step")
+      ->envname("POD_START_TIMEOUT")
+      ->capture_default_str();
+  c.add_option("--pod-poll-interval", config.pod_poll_interval,
+               "distributed: how often a step pod's status is read")
+      ->envname("POD_POLL_INTERVAL")
+      ->capture_default_str();
+  c.add_option("--pod-run-arg", config.pod_run_args,
+               "distributed: extra flag for the pod's `run` (repeatable; e.g. --module-dir=...)")
+      ->envname("POD_RUN_ARGS")
+      ->delimiter(' ');
+  c.add_option("--pod-artifact-secret", config.pod_artifact_secrets,
+               "distributed: a Secret with artifact credentials, mounted into step pods for "
+               "their --artifact-secrets-dir (repeatable)")
+      ->envname("POD_ARTIFACT_SECRETS")
+      ->delimiter(',');
+  c.add_flag("--pod-keep", config.pod_keep,
+             "distributed: keep finished step pods (debugging; they go with their workflow)")
+      ->envname("POD_KEEP");
+  c.add_option("--kube-api", config.kube_api,
+               "distributed: Kubernetes API URL (default: in-cluster, KUBERNETES_SERVICE_HOST)")
+      ->envname("KUBE_API");
+  c.add_option("--kube-token-file", config.kube_token_file, "distributed: bearer token file")
+      ->envname("KUBE_TOKEN_FILE")
+      ->capture_default_str();
+  c.add_option("--kube-ca-file", config.kube_ca_file, "distributed: the API server's CA")
+      ->envname("KUBE_CA_FILE")
       ->capture_default_str();
 }
 

@@ -75,6 +75,26 @@ struct PluginConfig {
   std::string artifact_repository;
   std::string artifact_secrets_dir;
   bool discover_artifact_repository = false;
+  // Distributed mode (docs/distributed-mode.md): one pod per step
+  std::string pod_image;
+  std::string pod_image_pull_policy = "IfNotPresent";
+  std::vector<std::string> pod_pull_secrets;
+  std::string pod_service_account;
+  std::string pod_runtime_class;
+  std::vector<std::string> pod_node_selector;  // key=value
+  std::string pod_tolerations = "[]";          // JSON array of Kubernetes tolerations
+  bool pod_host_network = false;
+  std::string pod_cpu_request = "100m";
+  std::string pod_cpu_limit;
+  std::string pod_memory_overhead = "128Mi";
+  std::string pod_start_timeout = "2m";
+  std::string pod_poll_interval = "500ms";
+  std::vector<std::string> pod_run_args;
+  std::vector<std::string> pod_artifact_secrets;
+  bool pod_keep = false;
+  std::string kube_api;  // empty: in-cluster
+  std::string kube_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::string kube_ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
 };
 
 // Adds the flags shared by `serve` and `run` (module sources, caches, limits, artifacts).
@@ -83,6 +103,8 @@ void add_execution_flags(CLI::App& command, PluginConfig& config);
 void add_registry_flags(CLI::App& command, PluginConfig& config);
 // Adds the server-only flags.
 void add_server_flags(CLI::App& command, PluginConfig& config);
+// Adds the flags of distributed mode (serve only).
+void add_distributed_flags(CLI::App& command, PluginConfig& config);
 
 std::filesystem::path default_cache_dir();
 

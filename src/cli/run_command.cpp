@@ -57,6 +57,16 @@ Result<Ok> apply_parameters(model::Json& tmpl, const model::Json& document,
   return Ok{};
 }
 
+// Kubernetes keeps 4 KiB of a container's termination message; a bigger result is left to the
+// log (stdout), where distributed mode looks for it.
+void write_result_file(const std::string& path, const std::string& reply) {
+  constexpr std::size_t kTerminationMessageLimit = 4096;
+  if (reply.size() + 1 > kTerminationMessageLimit) return;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << reply << "\n";
+  if (!out) spdlog::warn("--result-file {}: could not write the result", path);
+}
+
 }  // namespace
 
 int run_local(const PluginConfig& config, const RunOptions& options) {
@@ -87,6 +97,9 @@ int run_local(const PluginConfig& config, const RunOptions& options) {
        {{"metadata",
          {{"name", options.workflow_name}, {"namespace", "default"}, {"uid", "local"}}}}},
       {"template", tmpl_json}};
+  // A whole template.execute body (distributed mode's pods get one) keeps its workflow.
+  if (document->contains("workflow") && (*document)["workflow"].is_object())
+    body["workflow"] = (*document)["workflow"];
   auto request = model::parse_execute_request(body);
   if (!request) {
     spdlog::error("{}", request.error().message);  // the server would answer 400
@@ -110,7 +123,9 @@ int run_local(const PluginConfig& config, const RunOptions& options) {
                   node.error().message);
     return 3;
   }
-  std::cout << model::to_json(model::ExecuteReply{*node, std::nullopt}).dump() << "\n";
+  const std::string reply = model::to_json(model::ExecuteReply{*node, std::nullopt}).dump();
+  std::cout << reply << "\n" << std::flush;
+  if (!options.result_file.empty()) write_result_file(options.result_file, reply);
   return node->phase == model::Phase::Succeeded ? 0 : 1;
 }
 

@@ -4,9 +4,11 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/distributed_settings.hpp"
 #include "cli/plugin_runtime.hpp"
 #include "server/plugin_server.hpp"
 #include "telemetry/tracer.hpp"
@@ -32,8 +34,10 @@ Result<server::ServerSettings> server_settings(const PluginConfig& config) {
   auto request_memory = quantity_flag("request-memory", config.request_memory);
   if (!request_memory) return request_memory.error();
   s.body_budget_bytes = *request_memory;
-  s.max_concurrency = config.max_concurrency ? config.max_concurrency
-                                             : std::max(1u, std::thread::hardware_concurrency());
+  // In distributed mode a step's worker only follows its pod, so many run at once.
+  const std::size_t default_concurrency =
+      config.mode == "distributed" ? 256 : std::max(1u, std::thread::hardware_concurrency());
+  s.max_concurrency = config.max_concurrency ? config.max_concurrency : default_concurrency;
   s.queue_capacity = config.queue_capacity;
   auto wait = duration_flag("requeue-wait", config.requeue_wait);
   if (!wait) return wait.error();
@@ -42,6 +46,8 @@ Result<server::ServerSettings> server_settings(const PluginConfig& config) {
   if (!run_inline_below) return run_inline_below.error();
   // A misjudged step may hold the call past requeue_wait; keep the judgement well below it.
   s.run_inline_below = std::min(*run_inline_below, *wait / 4);
+  // A distributed step only follows its pod: never worth an HTTP thread.
+  if (config.mode == "distributed") s.run_inline_below = std::chrono::milliseconds(0);
   auto after = duration_flag("requeue-after", config.requeue_after);
   if (!after) return after.error();
   s.requeue_after = *after;
@@ -57,9 +63,25 @@ Result<server::ServerSettings> server_settings(const PluginConfig& config) {
 }  // namespace
 
 int serve(const PluginConfig& config) {
-  if (config.mode != "local") {
-    spdlog::error("--mode {}: only local mode is supported", config.mode);
+  if (config.mode != "local" && config.mode != "distributed") {
+    spdlog::error("--mode {}: expected local or distributed", config.mode);
     return 2;
+  }
+  std::optional<distributed::PodRunner> pods;
+  if (config.mode == "distributed") {
+    auto settings = distributed_settings(config);
+    if (!settings) {
+      spdlog::error("{}", settings.error().message);
+      return 2;
+    }
+    auto api = distributed::KubeApi::create(kube_api_options(config));
+    if (!api) {
+      spdlog::error("{}", api.error().message);
+      return 2;
+    }
+    spdlog::info("distributed mode: steps run as pods of image {} (Kubernetes API {})",
+                 settings->pod.image, api->api_server());
+    pods.emplace(std::move(*api), std::move(*settings));
   }
   // Block termination signals in every thread; one thread waits for them below.
   sigset_t signals;
@@ -93,7 +115,8 @@ int serve(const PluginConfig& config) {
   };
   executor.start_sweep();
   server::PluginServer server(
-      *settings, std::move(*auth), [&executor](const model::ExecuteRequest& request) {
+      *settings, std::move(*auth), [&executor, &pods](const model::ExecuteRequest& request) {
+        if (pods) return pods->run(request);
         return executor.execute(*request.tmpl, request.workflow, request.step_key);
       });
   if (auto bound = server.bind(); !bound) {

@@ -314,7 +314,8 @@ Result<ExecuteRequest> parse_execute_request(const Json& body) {
   auto parsed = parse_template(**tmpl, "template");
   if (!parsed) return parsed.error();
   request.tmpl = std::move(*parsed);
-  request.step_key = request.workflow.uid + "/" + sha256_of((*tmpl)->dump()).hex;
+  request.template_json = **tmpl;
+  request.step_key = request.workflow.uid + "/" + sha256_of(request.template_json.dump()).hex;
   return request;
 }
 

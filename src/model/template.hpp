@@ -73,6 +73,8 @@ struct ExecuteRequest {
   std::optional<Template> tmpl;
   // Identifies "the same step" across the agent's requeued calls: workflow uid + template digest.
   std::string step_key;
+  // The template object as received: distributed mode hands it to the step's pod unchanged.
+  Json template_json;
 };
 
 Result<ExecuteRequest> parse_execute_body(std::string_view body);

@@ -218,7 +218,7 @@ up() {
     --listen-address "127.0.0.1:$kine_port" --metrics-bind-address=0
   wait_for 30 kine bash -c "exec 3<>/dev/tcp/127.0.0.1/$kine_port"
   start kube-apiserver "$BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$kine_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
+    --bind-address 127.0.0.1 --secure-port "$API_PORT" \
     --cert-dir "$DIR/pki" --tls-cert-file "$DIR/pki/apiserver.crt" \
     --tls-private-key-file "$DIR/pki/apiserver.key" --client-ca-file "$DIR/pki/ca.crt" \
     --service-account-issuer https://kubernetes.default.svc \
@@ -318,6 +318,7 @@ down() {
   fi
   stop_pid node-lock
   rm -f "$DIR/node.locked"
+  return 0
 }
 
 load() {  # load DIR TAR: import an image archive into the node's containerd

@@ -1,0 +1,43 @@
+// Distributed mode: one step, one pod. `run` creates the step's Secret and Pod (or finds them:
+// the names are deterministic, so a repeated call or a restarted plugin adopts the pod already
+// there), follows the pod until it ends, reads the node result from its termination message (or
+// its log when the result is bigger than the 4 KiB Kubernetes keeps), and deletes both. The
+// server answers Running + requeue meanwhile, as for a local step.
+#pragma once
+
+#include <chrono>
+
+#include "common/result.hpp"
+#include "distributed/kube_api.hpp"
+#include "distributed/pod_spec.hpp"
+#include "model/node_result.hpp"
+#include "model/template.hpp"
+
+namespace wwp::distributed {
+
+struct RunnerSettings {
+  PodSettings pod;
+  std::chrono::milliseconds poll_interval{500};
+  std::chrono::milliseconds start_timeout{120000};  // image pulls, scheduling
+  bool keep_pods = false;                           // for debugging: leave finished pods
+};
+
+class PodRunner {
+ public:
+  PodRunner(KubeApi api, RunnerSettings settings);
+
+  // The step's node result. Transient errors (API server unreachable, 5xx) are returned as such
+  // (503 to the agent, which asks again and this adopts the same pod).
+  Result<model::NodeResult> run(const model::ExecuteRequest& request) const;
+
+ private:
+  Result<model::Json> create_or_adopt(const model::ExecuteRequest& request) const;
+  Result<model::NodeResult> follow(const model::ExecuteRequest& request, model::Json pod) const;
+  Result<std::string> read_log(const std::string& ns, const std::string& name) const;
+  void remove(const std::string& ns, const std::string& name) const;
+
+  KubeApi api_;
+  RunnerSettings settings_;
+};
+
+}  // namespace wwp::distributed
