@@ -53,7 +53,7 @@ struct ServerSettings {
   // A step whose module's last step took less than this runs on the calling HTTP thread when an
   // execution place is free (no hand-off to a worker and back); 0 turns that off. Longer ones go
   // to a worker so the call can answer Running at requeue_wait.
-  std::chrono::milliseconds run_inline_below{1000};
+  std::chrono::milliseconds run_inline_below{0};
   std::chrono::seconds result_ttl{600};
   std::chrono::seconds shutdown_grace{25};
   // After the grace period, how long interrupted steps get to end before the server stops.

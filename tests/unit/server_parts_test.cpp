@@ -47,12 +47,12 @@ TEST(WorkQueue, RefusesWhenFullAndDrains) {
   EXPECT_FALSE(queue.submit([] {}));  // closed
 }
 
-TEST(WorkQueue, RunHereTakesAWorkersPlaceOrDeclines) {
-  WorkQueue queue(1, 4);
+TEST(WorkQueue, RunHereOnlyWhenIdle) {
+  WorkQueue queue(2, 4);
   int ran_here = 0;
   EXPECT_TRUE(queue.run_here([&] {
     ++ran_here;
-    // While it runs here, the one place is taken: a queued job waits for it.
+    // While it runs here, it holds a worker's place.
     EXPECT_EQ(queue.running(), 1u);
   }));
   EXPECT_EQ(ran_here, 1);
@@ -63,7 +63,8 @@ TEST(WorkQueue, RunHereTakesAWorkersPlaceOrDeclines) {
     ++done;
   }));
   while (queue.running() == 0) std::this_thread::sleep_for(1ms);
-  EXPECT_FALSE(queue.run_here([&] { ++ran_here; }));  // the place is busy: hand it off instead
+  // One of two places is busy: not idle, so hand it off (a worker is free to take it).
+  EXPECT_FALSE(queue.run_here([&] { ++ran_here; }));
   EXPECT_EQ(ran_here, 1);
   release = true;
   EXPECT_TRUE(queue.drain(std::chrono::steady_clock::now() + 5s));
