@@ -17,8 +17,9 @@ mkdir -p "$OUT"
 exec 9>"$OUT.lock"
 flock 9
 
-stamp="$K8S_VERSION kine-$KINE_VERSION $(sha256sum "$HERE/cluster/go.mod" "$HERE/cluster/go.sum" \
-  "$HERE"/cluster/cmd/*/main.go | sha256sum | cut -c1-16)"
+# Relative names: the stamp must not depend on where the clone lives (CI clones afresh).
+stamp="$K8S_VERSION kine-$KINE_VERSION $(cd "$HERE" && sha256sum cluster/go.mod cluster/go.sum \
+  cluster/cmd/*/main.go | sha256sum | cut -c1-16)"
 COMPONENTS=(kube-apiserver kube-scheduler kube-controller-manager kubelet)
 have_all=1
 for c in "${COMPONENTS[@]}" kine; do [[ -x "$OUT/$c" ]] || have_all=0; done
