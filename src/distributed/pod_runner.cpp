@@ -43,6 +43,14 @@ std::chrono::milliseconds age_of(const model::Json& pod) {
                   std::chrono::duration_cast<std::chrono::milliseconds>(age));
 }
 
+// The end of a container's log, for a message: what `run` said before it failed.
+std::string with_log_tail(const std::string& log) {
+  constexpr std::size_t kTail = 600;
+  std::string tail = log.size() > kTail ? "..." + log.substr(log.size() - kTail) : log;
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
+  return tail.empty() ? std::string(" (its log is empty)") : ": " + tail;
+}
+
 }  // namespace
 
 PodRunner::PodRunner(KubeApi api, RunnerSettings settings)
@@ -118,7 +126,8 @@ Result<model::NodeResult> PodRunner::follow(const model::ExecuteRequest& request
           // Bigger than a termination message: `run` printed it on stdout, which is the log.
           WWP_TRY_ASSIGN(std::string log, read_log(ns, name));
           auto from_log = parse_run_output(log);
-          node = from_log ? std::move(*from_log) : failed_node(progress.message);
+          node = from_log ? std::move(*from_log)
+                          : failed_node(progress.message + with_log_tail(log));
         }
         remove(ns, name);
         return node;
