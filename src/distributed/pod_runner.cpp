@@ -74,13 +74,19 @@ Result<model::Json> PodRunner::create_or_adopt(const model::ExecuteRequest& requ
   }
   if (existing.status != 404) return refused("reading pod " + ns + "/" + name, existing);
 
+  std::optional<PodArtifactRepository> repository;
+  const bool has_artifacts = request.tmpl && (!request.tmpl->input_artifacts.empty() ||
+                                              !request.tmpl->output_artifacts.empty());
+  if (has_artifacts && settings_.artifact_repository) {
+    WWP_TRY_ASSIGN(repository, settings_.artifact_repository(ns));
+  }
   const model::Json secret =
-      build_request_secret(request, request_body(request, request.template_json));
+      build_request_secret(request, request_body(request, request.template_json), repository);
   WWP_TRY_ASSIGN(KubeReply made, api_.call("POST", secrets_path(ns), secret));
   if (made.status != 201 && made.status != 409)
     return refused("creating secret " + ns + "/" + name, made);
   WWP_TRY_ASSIGN(KubeReply created,
-                 api_.call("POST", pods_path(ns), build_pod(request, settings_.pod)));
+                 api_.call("POST", pods_path(ns), build_pod(request, settings_.pod, repository)));
   if (created.status == 409) {  // another call created it meanwhile
     WWP_TRY_ASSIGN(KubeReply again, api_.call("GET", pods_path(ns) + "/" + name));
     if (again.status != 200) return refused("reading pod " + ns + "/" + name, again);
@@ -126,8 +132,8 @@ Result<model::NodeResult> PodRunner::follow(const model::ExecuteRequest& request
           // Bigger than a termination message: `run` printed it on stdout, which is the log.
           WWP_TRY_ASSIGN(std::string log, read_log(ns, name));
           auto from_log = parse_run_output(log);
-          node = from_log ? std::move(*from_log)
-                          : failed_node(progress.message + with_log_tail(log));
+          node =
+              from_log ? std::move(*from_log) : failed_node(progress.message + with_log_tail(log));
         }
         remove(ns, name);
         return node;

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
 
 #include "common/result.hpp"
 #include "distributed/kube_api.hpp"
@@ -20,6 +23,10 @@ struct RunnerSettings {
   std::chrono::milliseconds poll_interval{500};
   std::chrono::milliseconds start_timeout{120000};  // image pulls, scheduling
   bool keep_pods = false;                           // for debugging: leave finished pods
+  // The default artifact repository of a namespace, asked for steps with artifacts (unset or
+  // nullopt: the pod finds none, unless its run_args configure one). An error is the step's.
+  std::function<Result<std::optional<PodArtifactRepository>>(const std::string& ns)>
+      artifact_repository;
 };
 
 class PodRunner {
