@@ -180,6 +180,18 @@ reply="$(run_step wf-gone "$uid" "$tmpl" 60)"
 expect "step of a deleted workflow failed" '.node.phase == "Failed" and (.node.message | test("deleted"))' "$reply"
 expect "its pod is gone" '. == 0' "$(wait_no_pods)"
 
+say "workflow stopped: its running step pod is deleted and the step fails clearly"
+uid="$(new_workflow wf-stop)"
+tmpl='{"name":"sleep","plugin":{"wasm":{"module":'"$(module sleep)"',"args":["60"]}}}'
+execute wf-stop "$uid" "$tmpl" >/dev/null
+for _ in $(seq 100); do [[ "$(step_pods)" == 1 ]] && break; sleep 0.2; done
+curl -sS --cacert "$K8S_CA_FILE" -H "Authorization: Bearer $K8S_TOKEN" -X PATCH \
+  -H "Content-Type: application/merge-patch+json" --data '{"spec":{"shutdown":"Stop"}}' \
+  "$K8S_API_URL/apis/argoproj.io/v1alpha1/namespaces/default/workflows/wf-stop" >/dev/null
+reply="$(run_step wf-stop "$uid" "$tmpl" 60)"
+expect "step of a stopped workflow failed" '.node.phase == "Failed" and (.node.message | test("stopped"))' "$reply"
+expect "its pod is gone" '. == 0' "$(wait_no_pods)"
+
 say "artifacts: in from and out to a real S3 server (versitygw), credentials from a Secret"
 S3_PORT="$(free_port)"
 mkdir -p "$WORK/s3/argo" "$WORK/in"
