@@ -34,9 +34,16 @@ echo "--- cluster up in $((SECONDS - t0)) s" >&2
 t0=$SECONDS
 "$repo/scripts/build-image.sh" --tag "$plugin_image" --modules "$modules" "$binary" "$work/plugin.tar" >/dev/null
 "$repo/tests/k8s/cluster.sh" load "$work/cluster" "$work/plugin.tar"
-# The executor image: the static stand-in alone, found on PATH as the controller's `argoexec`.
+# The executor image: the stand-in and the libraries `ldd` lists, found on PATH as the
+# controller's `argoexec`.
+mkdir -p "$work/executor-root/usr/local/bin"
+cp "$argo_bin/argoexec" "$work/executor-root/usr/local/bin/"
+ldd "$argo_bin/argoexec" | awk '/=> \// {print $3} /^[ \t]*\// {print $1}' | while read -r lib; do
+  mkdir -p "$work/executor-root$(dirname "$lib")"
+  cp -L "$lib" "$work/executor-root$lib"
+done
 ctr="$(buildah from scratch)"
-buildah copy -q "$ctr" "$argo_bin/argoexec" /usr/local/bin/argoexec >/dev/null
+buildah copy -q "$ctr" "$work/executor-root" / >/dev/null
 buildah config --env PATH=/usr/local/bin --entrypoint '["argoexec"]' "$ctr"
 buildah commit -q "$ctr" "$executor_image" >/dev/null
 buildah rm "$ctr" >/dev/null
