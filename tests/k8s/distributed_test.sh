@@ -269,6 +269,14 @@ reply="$(run_step wf-noimage "$uid" '{"name":"hello","plugin":{"wasm":{"module":
 expect "missing image failed" '.node.phase == "Failed" and (.node.message | test("ErrImageNeverPull"))' "$reply"
 expect "its pod was removed" '. == 0' "$(wait_no_pods)"
 
+say "unschedulable (no node matches): the scheduler's reason after --pod-start-timeout"
+stop_plugin
+start_plugin "$WORK/plugin-unschedulable.log" --pod-node-selector wwp-test/absent=yes --pod-start-timeout 4s
+uid="$(new_workflow wf-unschedulable)"
+reply="$(run_step wf-unschedulable "$uid" '{"name":"hello","plugin":{"wasm":{"module":'"$(module hello)"'}}}' 60)"
+expect "unschedulable pod failed" '.node.phase == "Failed" and (.node.message | test("not scheduled \\(Unschedulable\\)"))' "$reply"
+expect "its pod was removed" '. == 0' "$(wait_no_pods)"
+
 say "API server unreachable: 503 to the agent"
 stop_plugin
 start_plugin "$WORK/plugin-4.log" --kube-api "https://127.0.0.1:$(free_port)"
