@@ -30,23 +30,21 @@ std::string env_or(const char* name, std::string fallback) {
 }  // namespace
 
 KubernetesClient::KubernetesClient(KubernetesOptions options) : options_(std::move(options)) {
-  if (options_.api_server.empty()) {
-    std::string host = env_or("KUBERNETES_SERVICE_HOST", "");
-    std::string port = env_or("KUBERNETES_SERVICE_PORT", "443");
-    if (!host.empty()) {
-      // An IPv6 service address needs brackets in a URL.
-      if (host.find(':') != std::string::npos) host = "[" + host + "]";
-      options_.api_server = "https://" + host + ":" + port;
-    }
-  }
-  while (!options_.api_server.empty() && options_.api_server.back() == '/')
-    options_.api_server.pop_back();
   if (options_.controller_namespace.empty()) {
     options_.controller_namespace = env_or("ARGO_NAMESPACE", "argo");
   }
-  const fs::path ca = options_.service_account_dir / "ca.crt";
-  std::error_code ec;
-  if (!options_.transfer.ca_file && fs::exists(ca, ec)) options_.transfer.ca_file = ca.string();
+  kube::ApiOptions api;
+  api.api_server = options_.api_server;
+  api.token_file = options_.service_account_dir / "token";
+  api.ca_file = options_.service_account_dir / "ca.crt";
+  api.transport = options_.transfer;
+  auto client = kube::ApiClient::create(std::move(api));
+  if (client) {
+    options_.api_server = client->api_server();
+    api_.emplace(std::move(*client));
+  } else {
+    no_api_ = "Kubernetes discovery: " + client.error().message;
+  }
 }
 
 std::string KubernetesClient::own_namespace() const {
@@ -55,27 +53,13 @@ std::string KubernetesClient::own_namespace() const {
 
 Result<std::optional<nlohmann::json>> KubernetesClient::get(const std::string& path,
                                                             const std::string& what) const {
-  if (options_.api_server.empty()) {
-    return failed(
-        "Kubernetes discovery: KUBERNETES_SERVICE_HOST is not set (not running in a pod?)");
-  }
-  net::Request request;
-  request.url = options_.api_server + path;
-  request.transport = options_.transfer;
-  request.headers.push_back("Accept: application/json");
-  // Projected service-account tokens rotate, so the file is read for every request.
-  const std::string token = read_text(options_.service_account_dir / "token");
-  if (!token.empty()) request.headers.push_back("Authorization: Bearer " + token);
-
+  if (!api_) return failed(no_api_);
   using Answer = std::optional<nlohmann::json>;
   using Attempt = net::Attempt<Answer>;
   return net::with_retries<Answer>(options_.retry, kNoDeadline, [&]() -> Attempt {
-    const net::Outcome outcome = net::default_client().perform(request);
-    if (!outcome.ok()) {
-      Error error = failed("Kubernetes API " + options_.api_server + ": " + outcome.message);
-      return Attempt::fail(error, outcome.transient());
-    }
-    const long status = outcome.response.status;
+    auto reply = api_->call("GET", path);
+    if (!reply) return Attempt::fail(reply.error(), reply.error().kind == ErrorKind::Transient);
+    const long status = reply->status;
     if (status == 404) return Attempt::done(Answer{});
     if (status == 401 || status == 403) {
       return Attempt::done(failed(
@@ -83,15 +67,13 @@ Result<std::optional<nlohmann::json>> KubernetesClient::get(const std::string& p
           "); the plugin's service account needs get on configmaps and secrets"));
     }
     if (status < 200 || status >= 300) {
-      Error error = failed("Kubernetes API: reading " + what + " failed with HTTP " +
-                           std::to_string(status) + ": " + outcome.response.body.substr(0, 200));
-      return Attempt::fail(error, outcome.transient());
+      return Attempt::done(failed("Kubernetes API: reading " + what + " failed with HTTP " +
+                                  std::to_string(status) + ": " + kube::status_message(*reply)));
     }
-    auto json = nlohmann::json::parse(outcome.response.body, nullptr, false);
-    if (json.is_discarded() || !json.is_object()) {
+    if (!reply->body.is_object()) {
       return Attempt::done(failed("Kubernetes API: " + what + " is not a JSON object"));
     }
-    return Attempt::done(Answer(std::move(json)));
+    return Attempt::done(Answer(std::move(reply->body)));
   });
 }
 

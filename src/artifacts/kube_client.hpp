@@ -1,5 +1,6 @@
 // Just enough of the Kubernetes API to find the artifact repository the way Argo does: read a
-// ConfigMap or a Secret with the pod's service-account token. Plain libcurl, no client library.
+// ConfigMap or a Secret with the pod's service-account token, through the plugin's one
+// Kubernetes client (src/kube), with retries.
 #pragma once
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.hpp"
+#include "kube/api_client.hpp"
 #include "model/artifact.hpp"
 #include "net/http.hpp"
 #include "net/retry.hpp"
@@ -51,6 +53,9 @@ class KubernetesClient {
  private:
   Result<std::optional<nlohmann::json>> get(const std::string& path, const std::string& what) const;
   KubernetesOptions options_;
+  // Absent outside a pod without an address; `get` then says why.
+  std::optional<kube::ApiClient> api_;
+  std::string no_api_;
 };
 
 }  // namespace wwp::artifacts

@@ -42,8 +42,8 @@ Result<distributed::RunnerSettings> distributed_settings(const PluginConfig& con
   return s;
 }
 
-distributed::KubeApiOptions kube_api_options(const PluginConfig& config) {
-  distributed::KubeApiOptions options;
+kube::ApiOptions kube_api_options(const PluginConfig& config) {
+  kube::ApiOptions options;
   options.api_server = config.kube_api;
   options.token_file = config.kube_token_file;
   options.ca_file = config.kube_ca_file;

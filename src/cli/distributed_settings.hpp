@@ -7,13 +7,13 @@
 #include "artifacts/artifact_service.hpp"
 #include "cli/plugin_config.hpp"
 #include "common/result.hpp"
-#include "distributed/kube_api.hpp"
 #include "distributed/pod_runner.hpp"
+#include "kube/api_client.hpp"
 
 namespace wwp::cli {
 
 Result<distributed::RunnerSettings> distributed_settings(const PluginConfig& config);
-distributed::KubeApiOptions kube_api_options(const PluginConfig& config);
+kube::ApiOptions kube_api_options(const PluginConfig& config);
 
 // The default artifact repository of namespace `ns`, resolved by this process, in the form a
 // step's pod receives it.

@@ -99,9 +99,9 @@ int serve(const PluginConfig& config) {
       spdlog::error("{}", distributed.error().message);
       return 2;
     }
-    auto api = distributed::KubeApi::create(kube_api_options(config));
+    auto api = kube::ApiClient::create(kube_api_options(config));
     if (!api) {
-      spdlog::error("{}", api.error().message);
+      spdlog::error("--mode distributed: {} (or give --kube-api)", api.error().message);
       return 2;
     }
     // The pods get the repository this process resolves (file or discovery), credentials included.

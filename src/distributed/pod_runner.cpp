@@ -15,12 +15,12 @@ namespace {
 std::string pods_path(const std::string& ns) { return "/api/v1/namespaces/" + ns + "/pods"; }
 std::string secrets_path(const std::string& ns) { return "/api/v1/namespaces/" + ns + "/secrets"; }
 
-Error refused(const std::string& what, const KubeReply& reply) {
+Error refused(const std::string& what, const kube::Reply& reply) {
   std::string hint;
   if (reply.status == 401 || reply.status == 403)
     hint = " (the plugin's service account needs the rights in deploy/rbac/distributed.yaml)";
   return failed("Kubernetes API: " + what + " failed with HTTP " + std::to_string(reply.status) +
-                ": " + status_message(reply) + hint);
+                ": " + kube::status_message(reply) + hint);
 }
 
 model::NodeResult failed_node(std::string message) {
@@ -60,7 +60,7 @@ std::string with_log_tail(const std::string& log) {
 
 }  // namespace
 
-PodRunner::PodRunner(KubeApi api, RunnerSettings settings)
+PodRunner::PodRunner(kube::ApiClient api, RunnerSettings settings)
     : api_(std::move(api)), settings_(std::move(settings)) {}
 
 Result<model::NodeResult> PodRunner::run(const model::ExecuteRequest& request) const {
@@ -74,7 +74,7 @@ Result<model::Json> PodRunner::create_or_adopt(const model::ExecuteRequest& requ
   const std::string& ns = request.workflow.ns;
   const std::string name = pod_name(request.step_key);
   // Adopt first: after a restart or a requeued call the pod is usually there already.
-  WWP_TRY_ASSIGN(KubeReply existing, api_.call("GET", pods_path(ns) + "/" + name));
+  WWP_TRY_ASSIGN(kube::Reply existing, api_.call("GET", pods_path(ns) + "/" + name));
   if (existing.status == 200) {
     spdlog::debug("step {}: following pod {}/{} already there", request.step_key, ns, name);
     return existing.body;
@@ -89,13 +89,13 @@ Result<model::Json> PodRunner::create_or_adopt(const model::ExecuteRequest& requ
   }
   const model::Json secret =
       build_request_secret(request, request_body(request, request.template_json), repository);
-  WWP_TRY_ASSIGN(KubeReply made, api_.call("POST", secrets_path(ns), secret));
+  WWP_TRY_ASSIGN(kube::Reply made, api_.call("POST", secrets_path(ns), secret));
   if (made.status != 201 && made.status != 409)
     return refused("creating secret " + ns + "/" + name, made);
-  WWP_TRY_ASSIGN(KubeReply created,
+  WWP_TRY_ASSIGN(kube::Reply created,
                  api_.call("POST", pods_path(ns), build_pod(request, settings_.pod, repository)));
   if (created.status == 409) {  // another call created it meanwhile
-    WWP_TRY_ASSIGN(KubeReply again, api_.call("GET", pods_path(ns) + "/" + name));
+    WWP_TRY_ASSIGN(kube::Reply again, api_.call("GET", pods_path(ns) + "/" + name));
     if (again.status != 200) return refused("reading pod " + ns + "/" + name, again);
     return again.body;
   }
@@ -158,7 +158,7 @@ Result<model::NodeResult> PodRunner::follow(const model::ExecuteRequest& request
       }
     }
     std::this_thread::sleep_for(settings_.poll_interval);
-    WWP_TRY_ASSIGN(KubeReply current, api_.call("GET", pods_path(ns) + "/" + name));
+    WWP_TRY_ASSIGN(kube::Reply current, api_.call("GET", pods_path(ns) + "/" + name));
     if (current.status == 404) {
       (void)api_.call("DELETE", secrets_path(ns) + "/" + name);
       return failed_node("the step's pod " + ns + "/" + name +
@@ -170,7 +170,7 @@ Result<model::NodeResult> PodRunner::follow(const model::ExecuteRequest& request
 }
 
 Result<std::string> PodRunner::read_log(const std::string& ns, const std::string& name) const {
-  WWP_TRY_ASSIGN(KubeReply log,
+  WWP_TRY_ASSIGN(kube::Reply log,
                  api_.call("GET", pods_path(ns) + "/" + name + "/log?container=" + kContainerName));
   if (log.status != 200) return refused("reading the log of pod " + ns + "/" + name, log);
   return log.text.empty() && !log.body.is_null() ? log.body.dump() : log.text;

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "common/result.hpp"
-#include "distributed/kube_api.hpp"
 #include "distributed/pod_spec.hpp"
+#include "kube/api_client.hpp"
 #include "model/node_result.hpp"
 #include "model/template.hpp"
 
@@ -34,7 +34,7 @@ struct RunnerSettings {
 
 class PodRunner {
  public:
-  PodRunner(KubeApi api, RunnerSettings settings);
+  PodRunner(kube::ApiClient api, RunnerSettings settings);
 
   // The step's node result. Transient errors (API server unreachable, 5xx) are returned as such
   // (503 to the agent, which asks again and this adopts the same pod).
@@ -49,7 +49,7 @@ class PodRunner {
   // Deletes the step's pod and Secret (not with keep_pods, unless `even_if_kept`).
   void remove(const std::string& ns, const std::string& name, bool even_if_kept = false) const;
 
-  KubeApi api_;
+  kube::ApiClient api_;
   RunnerSettings settings_;
 };
 

@@ -1,4 +1,4 @@
-#include "distributed/kube_api.hpp"
+#include "kube/api_client.hpp"
 
 #include <cstdlib>
 
@@ -6,17 +6,14 @@
 #include "common/file_bytes.hpp"
 #include "common/text.hpp"
 
-namespace wwp::distributed {
+namespace wwp::kube {
 
-Result<KubeApi> KubeApi::create(KubeApiOptions options) {
+Result<ApiClient> ApiClient::create(ApiOptions options) {
   if (options.api_server.empty()) {
     const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
     const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
-    if (host == nullptr || *host == '\0') {
-      return invalid(
-          "--mode distributed: no Kubernetes API (KUBERNETES_SERVICE_HOST is not set and "
-          "--kube-api is not given)");
-    }
+    if (host == nullptr || *host == '\0')
+      return invalid("no Kubernetes API: KUBERNETES_SERVICE_HOST is not set (not in a pod?)");
     std::string h = host;
     if (h.find(':') != std::string::npos) h = "[" + h + "]";  // IPv6
     options.api_server =
@@ -24,24 +21,28 @@ Result<KubeApi> KubeApi::create(KubeApiOptions options) {
   }
   while (!options.api_server.empty() && options.api_server.back() == '/')
     options.api_server.pop_back();
-  return KubeApi(std::move(options));
+  std::error_code ec;
+  if (!options.transport.ca_file && !options.ca_file.empty() &&
+      std::filesystem::exists(options.ca_file, ec))
+    options.transport.ca_file = options.ca_file;
+  return ApiClient(std::move(options));
 }
 
-Result<KubeReply> KubeApi::call(const std::string& method, const std::string& path,
-                                const std::optional<model::Json>& body,
-                                const std::string& content_type) const {
+Result<Reply> ApiClient::call(const std::string& method, const std::string& path,
+                              const std::optional<nlohmann::json>& body,
+                              const std::string& content_type) const {
   net::Request request;
   request.method = method;
   request.url = options_.api_server + path;
+  request.transport = options_.transport;
   request.headers.push_back("Accept: application/json, */*");
   std::error_code ec;
   if (!options_.token_file.empty() && std::filesystem::exists(options_.token_file, ec)) {
     auto token = read_file(options_.token_file, 64 * 1024);
     if (!token) return token.error().context("reading the Kubernetes token");
-    request.headers.push_back("Authorization: Bearer " + std::string(trim(*token)));
+    if (auto t = trim(*token); !t.empty())
+      request.headers.push_back("Authorization: Bearer " + std::string(t));
   }
-  if (!options_.ca_file.empty() && std::filesystem::exists(options_.ca_file, ec))
-    request.transport.ca_file = options_.ca_file;
   if (body) {
     request.headers.push_back("Content-Type: " + content_type);
     request.body = net::Body::from_string(body->dump());
@@ -54,9 +55,9 @@ Result<KubeReply> KubeApi::call(const std::string& method, const std::string& pa
     if (outcome.transient()) error.kind = ErrorKind::Transient;
     return error;
   }
-  KubeReply reply;
+  Reply reply;
   reply.status = outcome.response.status;
-  reply.body = model::Json::parse(outcome.response.body, nullptr, false);
+  reply.body = nlohmann::json::parse(outcome.response.body, nullptr, false);
   if (reply.body.is_discarded()) {
     reply.body = nullptr;
     reply.text = outcome.response.body;
@@ -67,10 +68,10 @@ Result<KubeReply> KubeApi::call(const std::string& method, const std::string& pa
   return reply;
 }
 
-std::string status_message(const KubeReply& reply) {
+std::string status_message(const Reply& reply) {
   if (reply.body.is_object() && reply.body.contains("message") && reply.body["message"].is_string())
     return reply.body["message"].get<std::string>();
   return reply.text.substr(0, 200);
 }
 
-}  // namespace wwp::distributed
+}  // namespace wwp::kube
