@@ -175,7 +175,10 @@ Result<Digest> sha256_of_range(int fd, std::uint64_t offset, std::uint64_t lengt
     const ssize_t n = ::pread(fd, buffer.data(), std::min<std::uint64_t>(buffer.size(), length),
                               static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return failed(std::string("cannot read the upload: ") + std::strerror(errno));
+    if (n < 0) return failed(std::string("cannot read the upload: ") + std::strerror(errno));
+    if (n == 0)  // errno says nothing here: the file ended early
+      return failed("cannot read the upload: the file shrank while it was being sent (" +
+                    std::to_string(length) + " bytes missing)");
     hash.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
     offset += static_cast<std::uint64_t>(n);
     length -= static_cast<std::uint64_t>(n);
