@@ -60,6 +60,25 @@ model::Json metadata(const model::ExecuteRequest& request, const std::string& na
           {"ownerReferences", owner_references(request.workflow)}};
 }
 
+// What Argo's template offers for a container step's pod, honoured for the step's pod too:
+// nodeSelector (merged over the plugin's), tolerations (added to the plugin's), affinity,
+// serviceAccountName and priorityClassName (the template's win). The API server validates them;
+// a bad value fails the step with its message.
+void apply_template_scheduling(const model::Json& tmpl, model::Json& spec) {
+  if (!tmpl.is_object()) return;
+  if (auto it = tmpl.find("nodeSelector"); it != tmpl.end() && it->is_object()) {
+    if (!spec.contains("nodeSelector")) spec["nodeSelector"] = model::Json::object();
+    for (const auto& [key, value] : it->items()) spec["nodeSelector"][key] = value;
+  }
+  if (auto it = tmpl.find("tolerations"); it != tmpl.end() && it->is_array()) {
+    if (!spec.contains("tolerations")) spec["tolerations"] = model::Json::array();
+    for (const auto& toleration : *it) spec["tolerations"].push_back(toleration);
+  }
+  for (const char* key : {"affinity", "serviceAccountName", "priorityClassName"}) {
+    if (auto it = tmpl.find(key); it != tmpl.end() && !it->is_null()) spec[key] = *it;
+  }
+}
+
 }  // namespace
 
 std::string step_label(const std::string& step_key) {
@@ -178,6 +197,7 @@ model::Json build_pod(const model::ExecuteRequest& request, const PodSettings& s
   if (!settings.runtime_class.empty()) spec["runtimeClassName"] = settings.runtime_class;
   if (!settings.node_selector.empty()) spec["nodeSelector"] = settings.node_selector;
   if (!settings.tolerations.empty()) spec["tolerations"] = settings.tolerations;
+  apply_template_scheduling(request.template_json, spec);
   if (settings.host_network) spec["hostNetwork"] = true;
   if (!settings.pull_secrets.empty()) {
     spec["imagePullSecrets"] = model::Json::array();

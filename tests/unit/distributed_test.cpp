@@ -65,6 +65,27 @@ TEST(DistributedPodSpec, PodCarriesLimitsOwnerAndSecurity) {
   for (const Json& arg : c["args"]) EXPECT_NE(arg, "--artifact-repository");
 }
 
+TEST(DistributedPodSpec, TemplateSchedulingFieldsJoinThePluginsSettings) {
+  PodSettings settings;
+  settings.image = "example/wwp:1";
+  settings.node_selector = {{"pool", "wasm"}};
+  settings.tolerations = Json::array({{{"key", "plugin"}, {"operator", "Exists"}}});
+  settings.service_account = "plugin-default";
+  auto request = request_with_limits();
+  request.template_json["nodeSelector"] = {{"zone", "b"}, {"pool", "big"}};
+  request.template_json["tolerations"] = Json::array({{{"key", "gpu"}, {"operator", "Exists"}}});
+  request.template_json["serviceAccountName"] = "team-sa";
+  request.template_json["priorityClassName"] = "high";
+  Json spec = build_pod(request, settings, std::nullopt)["spec"];
+  EXPECT_EQ(spec["nodeSelector"], Json({{"pool", "big"}, {"zone", "b"}}));
+  ASSERT_EQ(spec["tolerations"].size(), 2u);
+  EXPECT_EQ(spec["tolerations"][0]["key"], "plugin");
+  EXPECT_EQ(spec["tolerations"][1]["key"], "gpu");
+  EXPECT_EQ(spec["serviceAccountName"], "team-sa");
+  EXPECT_EQ(spec["priorityClassName"], "high");
+  EXPECT_FALSE(spec.contains("affinity"));
+}
+
 TEST(DistributedPodSpec, ArtifactRepositoryTravelsInTheRequestSecret) {
   PodSettings settings;
   settings.image = "example/wwp:1";
