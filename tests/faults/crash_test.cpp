@@ -157,15 +157,10 @@ TEST(Crash, KillDuringACompileThenRestartOnTheSameCache) {
 }
 
 TEST(Crash, KillDuringAnArtifactUploadThenRestart) {
-  s3::S3Server server;
-  s3::ScratchDir dir("wwp-faults-upload-");
-  server.make_bucket("argo");
-  FaultyProxy proxy(server.port());
-  auto settings = s3::settings_for(server, dir, "argo", "", proxy.host());
+  ProxiedS3 s3("wwp-faults-upload-");
+  auto& [server, dir, proxy, settings] = s3;
   const fs::path cache = fresh_temp_dir("crash-upload");
-  const std::vector<std::string> args = {"--artifact-repository",
-                                         settings.repository_config->string(),
-                                         "--artifact-secrets-dir", settings.secrets_dir->string()};
+  const std::vector<std::string> args = s3.plugin_args();
   // 32 MiB written by the module, uploaded as is: more than the kernel's socket buffers hold, so
   // that most of it is still unsent when the plugin dies.
   constexpr std::size_t kSize = 32u << 20;

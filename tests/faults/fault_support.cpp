@@ -31,6 +31,17 @@ std::string message_of(const testing::PluginProcess::Reply& reply) {
   return reply.raw;
 }
 
+// The bucket first, so that the proxy and the settings point at a server ready to serve.
+ProxiedS3::ProxiedS3(const std::string& scratch_prefix)
+    : dir(scratch_prefix),
+      proxy((server.make_bucket("argo"), server.port())),
+      settings(artifacts::test::settings_for(server, dir, "argo", "", proxy.host())) {}
+
+std::vector<std::string> ProxiedS3::plugin_args() const {
+  return {"--artifact-repository", settings.repository_config->string(), "--artifact-secrets-dir",
+          settings.secrets_dir->string()};
+}
+
 void age_file(const fs::path& file, std::chrono::minutes age) {
   std::error_code ec;
   fs::last_write_time(file, fs::file_time_type::clock::now() - age, ec);

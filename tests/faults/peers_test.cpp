@@ -91,11 +91,8 @@ INSTANTIATE_TEST_SUITE_P(Faults, MisbehavingRegistry, ::testing::ValuesIn(kCases
 class MisbehavingS3 : public ::testing::TestWithParam<Case> {};
 
 TEST_P(MisbehavingS3, StepFailsClearlyInBoundedTimeAndRecovers) {
-  s3::S3Server server;
-  s3::ScratchDir dir("wwp-faults-s3-");
-  server.make_bucket("argo");
-  FaultyProxy proxy(server.port());
-  auto settings = s3::settings_for(server, dir, "argo", "", proxy.host());
+  ProxiedS3 s3("wwp-faults-s3-");
+  auto& [server, dir, proxy, settings] = s3;
   // An input object large enough to be cut mid-body (random bytes do not compress).
   std::string bytes(2 << 20, '\0');
   std::mt19937 rng(7);
@@ -107,9 +104,9 @@ TEST_P(MisbehavingS3, StepFailsClearlyInBoundedTimeAndRecovers) {
             0);
   server.put(dir / "in.tgz", "argo", "earlier/data.tgz");
 
-  PluginProcess plugin({"--artifact-repository", settings.repository_config->string(),
-                        "--artifact-secrets-dir", settings.secrets_dir->string(), "--requeue-wait",
-                        "55s"});
+  std::vector<std::string> args = s3.plugin_args();
+  args.insert(args.end(), {"--requeue-wait", "55s"});
+  PluginProcess plugin(args);
   Json tmpl = wasm_template(
       "upper.wasm", {{"args", {"/tmp/in.bin", "/tmp/out.bin"}}, {"limits", {{"timeout", "20s"}}}});
   tmpl["inputs"] = {
@@ -141,13 +138,9 @@ INSTANTIATE_TEST_SUITE_P(Faults, MisbehavingS3, ::testing::ValuesIn(kCases), cas
 // The upload's SHA-256 is signed into the request, so the server refuses the short body instead
 // and no torn object is ever readable.
 TEST(MisbehavingS3Upload, ABodyCutShortIsNeverStored) {
-  s3::S3Server server;
-  s3::ScratchDir dir("wwp-faults-s3-cut-");
-  server.make_bucket("argo");
-  FaultyProxy proxy(server.port());
-  auto settings = s3::settings_for(server, dir, "argo", "", proxy.host());
-  PluginProcess plugin({"--artifact-repository", settings.repository_config->string(),
-                        "--artifact-secrets-dir", settings.secrets_dir->string()});
+  ProxiedS3 s3("wwp-faults-s3-cut-");
+  auto& [server, dir, proxy, settings] = s3;
+  PluginProcess plugin(s3.plugin_args());
   Json tmpl = wasm_template("fill_disk.wasm", {{"args", {"4"}}});
   tmpl["outputs"] = {{"artifacts",
                       {{{"name", "filled"},
