@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -17,8 +18,10 @@ fs::path module_dir() { return WWP_TEST_MODULE_DIR; }
 fs::path plugin_binary() { return WWP_TEST_PLUGIN_BINARY; }
 
 fs::path fresh_temp_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("wwp-it-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  // Under one TempDir per test process, removed (with whatever the tests left) at exit.
+  static const wwp::test::TempDir root("wwp-it-");
+  static std::atomic<int> counter{0};
+  fs::path dir = root / (name + "-" + std::to_string(counter++));
   fs::create_directories(dir);
   return dir;
 }

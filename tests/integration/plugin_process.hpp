@@ -11,6 +11,7 @@
 
 #include "support/ports.hpp"
 #include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace wwp::testing {
 
@@ -18,6 +19,7 @@ using Json = nlohmann::json;
 
 std::filesystem::path module_dir();  // where the build put the test modules
 std::filesystem::path plugin_binary();
+// A new empty directory, removed when the test process ends.
 std::filesystem::path fresh_temp_dir(const std::string& name);
 using wwp::test::free_port;
 
