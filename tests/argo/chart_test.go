@@ -167,8 +167,8 @@ func checkRendering(t *testing.T, file string) {
 	// The controller mounts the token of <plugin>-executor-plugin, found as that account's Secret
 	// <account>.service-account-token, when automountServiceAccountToken is set.
 	if p.Spec.Sidecar.AutomountServiceAccountToken {
-		if !strings.Contains(args, " --discover-artifact-repository ") {
-			t.Errorf("a service account token without artifact discovery, which is its only use")
+		if !strings.Contains(args, " --discover-artifact-repository ") && !strings.Contains(args, " --mode=distributed ") {
+			t.Errorf("a service account token without artifact discovery or distributed mode, its only uses")
 		}
 		account := cm.Name
 		found := false

@@ -31,6 +31,8 @@ render emptydir-env --set cache.type=emptyDir --set modules.persistentVolumeClai
   --set artifactRepository.credentialsSecret=s3-creds --set registry.existingSecret=regcred \
   --set 'registry.insecureRegistries={registry.local:5000}' --set flags.http-disabled=true \
   --set 'extraEnv[0].name=TZ' --set 'extraEnv[0].value=UTC'
+render distributed-no-discovery --set distributed.enabled=true --set artifactRepository.discover=false \
+  --set 'flags.pod-node-selector=pool=wasm'
 
 # What the values change, checked on the rendering (the Go test checks the shapes).
 grep -q 'image: ghcr.io/example/wasm-workflows-plugin:v9.9.9' "$work/rendered/pvc-no-discovery.yaml" ||
@@ -44,6 +46,14 @@ grep -q -- '- --insecure-oci-registries=registry.local:5000' "$work/rendered/emp
 grep -q -- '- --http-disabled=true' "$work/rendered/emptydir-env.yaml" || fail "flags"
 grep -q 'readOnlyRootFilesystem: true' "$work/rendered/emptydir-env.yaml" || fail "read-only root with volumes"
 grep -q 'workflowtasksets/status' "$work/rendered/default.yaml" || fail "no RBAC for Argo's agent"
+d="$work/rendered/distributed-no-discovery.yaml"
+grep -q -- '- --mode=distributed' "$d" && grep -q -- '- --pod-image=ghcr.io/example/wasm-workflows-plugin:' "$d" ||
+  fail "distributed.enabled does not set the mode and the pod image"
+grep -q 'sidecar.automountServiceAccountToken: "true"' "$d" || fail "distributed mode needs the token"
+grep -q 'resources: \[pods/log\]' "$d" && grep -q 'resources: \[workflows\]' "$d" ||
+  fail "distributed mode's RBAC"
+! grep -q 'resourceNames: \[artifact-repositories\]' "$d" || fail "discovery RBAC without discovery"
+! grep -q -- '--mode=distributed' "$work/rendered/default.yaml" || fail "distributed by default"
 
 # Bad values fail the rendering with a message naming the value.
 if out=$("$helm" template x "$chart" --set cache.type=tmpfs 2>&1); then fail "cache.type=tmpfs accepted"; fi
