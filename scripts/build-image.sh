@@ -2,7 +2,10 @@
 # Builds the plugin's OCI image from a built binary, without a Docker daemon (Debian's buildah,
 # `from scratch`), and writes it as an OCI archive:
 #
-#   scripts/build-image.sh [--arch amd64|arm64] [--tag NAME:TAG] BINARY OUT.oci.tar
+#   scripts/build-image.sh [--arch amd64|arm64] [--tag NAME:TAG] [--modules DIR] BINARY OUT.oci.tar
+#
+# --modules bakes DIR's *.wasm into /modules (for `module: {path: x.wasm}`), as an image built
+# FROM this one would.
 #
 # The image holds what scripts/stage-rootfs.sh lays out (the binary, exactly the shared libraries
 # `ldd` lists, CA certificates, user 65532, the volume directories) in one layer, with the
@@ -15,15 +18,17 @@ set -euo pipefail
 
 arch=amd64
 tag=wasm-workflows-plugin:dev
+modules=""
 while [[ $# -gt 2 ]]; do
   case "$1" in
     --arch) arch=$2; shift 2 ;;
     --tag) tag=$2; shift 2 ;;
+    --modules) modules=$(realpath "$2"); shift 2 ;;
     *) break ;;
   esac
 done
 if [[ $# -ne 2 ]]; then
-  echo "usage: $0 [--arch amd64|arm64] [--tag NAME:TAG] BINARY OUT.oci.tar" >&2
+  echo "usage: $0 [--arch amd64|arm64] [--tag NAME:TAG] [--modules DIR] BINARY OUT.oci.tar" >&2
   exit 2
 fi
 binary=$(realpath "$1")
@@ -46,6 +51,9 @@ trap cleanup EXIT
 
 root="$work/rootfs"
 "$(dirname "$0")/stage-rootfs.sh" --arch "$arch" "$binary" "$root"
+if [[ -n "$modules" ]]; then
+  install -m 0644 "$modules"/*.wasm "$root$MODULE_DIR/"
+fi
 
 # `version` runs on the host for amd64, under qemu for arm64.
 case "$arch" in

@@ -87,6 +87,10 @@ fi
 # 1.37 and kine), cached under ~/.cache/wasm-workflows-plugin/k8s-<version>: ~15 min once.
 "$(dirname "$0")/../tests/k8s/build-binaries.sh" >/dev/null
 
+# Argo's workflow-controller v4.0.5 and the argoexec stand-in for the end-to-end test
+# (tests/argo/controller_e2e_test.sh), cached under ~/.cache/wasm-workflows-plugin/argo-<version>.
+"$(dirname "$0")/../tests/argo/build-controller.sh" >/dev/null
+
 # Jaeger all-in-one for the tracing test, built once from the Go module proxy (about 4 minutes)
 # and kept in ~/.cache/wasm-workflows-plugin/jaeger-<version>.
 "$(dirname "$0")/../tests/telemetry/jaeger/build-jaeger.sh" >/dev/null

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "artifacts/repository_source.hpp"
 #include "common/deadline.hpp"
 #include "common/result.hpp"
 #include "model/artifact.hpp"
@@ -53,6 +54,11 @@ class ArtifactService {
   virtual Result<std::vector<model::Artifact>> collect_outputs(
       const model::Template& tmpl, const std::vector<model::Artifact>& reported,
       const std::filesystem::path& sandbox_root, const StepContext& step) = 0;
+
+  // The default repository for workflows in namespace `ns` with its credentials resolved
+  // (nullopt when none is configured): what distributed mode hands to a step's pod, so that the
+  // pod needs neither discovery rights nor the repository's Secrets.
+  virtual Result<std::optional<ResolvedRepository>> default_repository(const std::string& ns) = 0;
 };
 
 }  // namespace wwp::artifacts

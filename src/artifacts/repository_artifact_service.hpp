@@ -23,6 +23,10 @@ class RepositoryArtifactService final : public ArtifactService {
                                                        const std::filesystem::path& sandbox_root,
                                                        const StepContext& step) override;
 
+  Result<std::optional<ResolvedRepository>> default_repository(const std::string& ns) override {
+    return source_->default_repository(ns);
+  }
+
  private:
   class Call;  // per-call state: the step, the lazily resolved default repository
   Result<Ok> stage_one(Call& call, const model::Artifact& artifact, std::size_t index,

@@ -1,6 +1,7 @@
 #include "artifacts/repository_config.hpp"
 
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -246,6 +247,26 @@ S3Endpoint endpoint_of(const S3Repository& repository) {
   endpoint.region = repository.region.empty() ? "us-east-1" : repository.region;
   endpoint.addressing = repository.addressing;
   return endpoint;
+}
+
+std::string format_repository(const S3Repository& repository) {
+  nlohmann::json s3 = {{"endpoint", repository.endpoint},
+                       {"bucket", repository.bucket},
+                       {"insecure", repository.insecure}};
+  if (!repository.region.empty()) s3["region"] = repository.region;
+  if (!repository.key_format.empty()) s3["keyFormat"] = repository.key_format;
+  if (!repository.key_prefix.empty()) s3["keyPrefix"] = repository.key_prefix;
+  switch (repository.addressing) {
+    case S3Addressing::Path:
+      s3["addressingStyle"] = "path";
+      break;
+    case S3Addressing::VirtualHost:
+      s3["addressingStyle"] = "virtual-hosted";
+      break;
+    case S3Addressing::Auto:
+      break;
+  }
+  return nlohmann::json{{"s3", s3}}.dump();
 }
 
 }  // namespace wwp::artifacts

@@ -66,4 +66,8 @@ Result<S3Credentials> file_or_env_credentials(
 
 S3Endpoint endpoint_of(const S3Repository& repository);
 
+// `repository` in Argo's form ({"s3": {...}}, JSON, which the parser above reads as YAML), without
+// its Secret references: for handing a resolved repository on with its credentials beside it.
+std::string format_repository(const S3Repository& repository);
+
 }  // namespace wwp::artifacts

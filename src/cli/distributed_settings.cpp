@@ -50,4 +50,13 @@ distributed::KubeApiOptions kube_api_options(const PluginConfig& config) {
   return options;
 }
 
+Result<std::optional<distributed::PodArtifactRepository>> pod_artifact_repository(
+    artifacts::ArtifactService& artifacts, const std::string& ns) {
+  WWP_TRY_ASSIGN(auto resolved, artifacts.default_repository(ns));
+  if (!resolved) return std::optional<distributed::PodArtifactRepository>();
+  return std::optional<distributed::PodArtifactRepository>(distributed::PodArtifactRepository{
+      artifacts::format_repository(resolved->s3), resolved->credentials.access_key,
+      resolved->credentials.secret_key, resolved->credentials.session_token});
+}
+
 }  // namespace wwp::cli

@@ -36,6 +36,7 @@ class PluginRuntime {
   executor::Executor& executor() { return *executor_; }
   sandbox::Engine& engine() { return *engine_; }
   modules::CompiledCache& compiled_cache() { return *compiled_; }
+  artifacts::ArtifactService& artifacts() { return *artifacts_; }
   // Sends the spans still queued (bounded: a dead collector costs ~2 s at most); before exit.
   void flush_traces() {
     if (tracing_) tracing_->shutdown();

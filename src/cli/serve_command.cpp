@@ -67,22 +67,6 @@ int serve(const PluginConfig& config) {
     spdlog::error("--mode {}: expected local or distributed", config.mode);
     return 2;
   }
-  std::optional<distributed::PodRunner> pods;
-  if (config.mode == "distributed") {
-    auto settings = distributed_settings(config);
-    if (!settings) {
-      spdlog::error("{}", settings.error().message);
-      return 2;
-    }
-    auto api = distributed::KubeApi::create(kube_api_options(config));
-    if (!api) {
-      spdlog::error("{}", api.error().message);
-      return 2;
-    }
-    spdlog::info("distributed mode: steps run as pods of image {} (Kubernetes API {})",
-                 settings->pod.image, api->api_server());
-    pods.emplace(std::move(*api), std::move(*settings));
-  }
   // Block termination signals in every thread; one thread waits for them below.
   sigset_t signals;
   sigemptyset(&signals);
@@ -107,6 +91,26 @@ int serve(const PluginConfig& config) {
   if (!runtime) {
     spdlog::error("{}", runtime.error().message);
     return 2;
+  }
+  std::optional<distributed::PodRunner> pods;
+  if (config.mode == "distributed") {
+    auto distributed = distributed_settings(config);
+    if (!distributed) {
+      spdlog::error("{}", distributed.error().message);
+      return 2;
+    }
+    auto api = distributed::KubeApi::create(kube_api_options(config));
+    if (!api) {
+      spdlog::error("{}", api.error().message);
+      return 2;
+    }
+    // The pods get the repository this process resolves (file or discovery), credentials included.
+    distributed->artifact_repository = [&runtime = **runtime](const std::string& ns) {
+      return pod_artifact_repository(runtime.artifacts(), ns);
+    };
+    spdlog::info("distributed mode: steps run as pods of image {} (Kubernetes API {})",
+                 distributed->pod.image, api->api_server());
+    pods.emplace(std::move(*api), std::move(*distributed));
   }
   executor::Executor& executor = (*runtime)->executor();
   sandbox::Engine& engine = (*runtime)->engine();

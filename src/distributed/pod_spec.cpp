@@ -11,6 +11,17 @@ namespace {
 
 constexpr const char* kRequestDir = "/var/run/wasm-workflows-plugin/request";
 constexpr const char* kSecretsDir = "/var/run/wasm-workflows-plugin/secrets";
+// Keys of the request Secret besides request.json.
+constexpr const char* kRepositoryKey = "artifact-repository.json";
+constexpr const char* kAccessKeyKey = "aws-access-key-id";
+constexpr const char* kSecretKeyKey = "aws-secret-access-key";
+constexpr const char* kSessionTokenKey = "aws-session-token";
+
+// An environment variable of the step container read from the step's own request Secret.
+model::Json env_from_request(const std::string& variable, const std::string& secret,
+                             const std::string& key) {
+  return {{"name", variable}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
+}
 
 model::Json owner_references(const model::WorkflowMeta& workflow) {
   if (workflow.uid.empty() || workflow.name.empty()) return model::Json::array();
@@ -66,15 +77,27 @@ model::Json request_body(const model::ExecuteRequest& request, const model::Json
           {"template", template_json}};
 }
 
-model::Json build_request_secret(const model::ExecuteRequest& request, const model::Json& body) {
+model::Json build_request_secret(const model::ExecuteRequest& request, const model::Json& body,
+                                 const std::optional<PodArtifactRepository>& repository) {
+  model::Json data = {{"request.json", base64_encode(body.dump())}};
+  if (repository) {
+    data[kRepositoryKey] = base64_encode(repository->config);
+    if (!repository->access_key.empty())
+      data[kAccessKeyKey] = base64_encode(repository->access_key);
+    if (!repository->secret_key.empty())
+      data[kSecretKeyKey] = base64_encode(repository->secret_key);
+    if (!repository->session_token.empty())
+      data[kSessionTokenKey] = base64_encode(repository->session_token);
+  }
   return {{"apiVersion", "v1"},
           {"kind", "Secret"},
           {"metadata", metadata(request, pod_name(request.step_key))},
           {"type", "Opaque"},
-          {"data", {{"request.json", base64_encode(body.dump())}}}};
+          {"data", data}};
 }
 
-model::Json build_pod(const model::ExecuteRequest& request, const PodSettings& settings) {
+model::Json build_pod(const model::ExecuteRequest& request, const PodSettings& settings,
+                      const std::optional<PodArtifactRepository>& repository) {
   const std::string name = pod_name(request.step_key);
   const model::ExecutionLimits limits =
       request.tmpl ? request.tmpl->wasm.limits : model::ExecutionLimits{};
@@ -93,6 +116,19 @@ model::Json build_pod(const model::ExecuteRequest& request, const PodSettings& s
     args.push_back("--artifact-secrets-dir");
     args.push_back(kSecretsDir);
   }
+  model::Json env = model::Json::array(
+      {{{"name", "HOME"}, {"value", "/tmp"}}, {{"name", "TMPDIR"}, {"value", "/tmp"}}});
+  if (repository) {
+    args.push_back("--artifact-repository");
+    args.push_back(std::string(kRequestDir) + "/" + kRepositoryKey);
+    // `run` falls back to the AWS_* variables for a repository without Secret references.
+    if (!repository->access_key.empty())
+      env.push_back(env_from_request("AWS_ACCESS_KEY_ID", name, kAccessKeyKey));
+    if (!repository->secret_key.empty())
+      env.push_back(env_from_request("AWS_SECRET_ACCESS_KEY", name, kSecretKeyKey));
+    if (!repository->session_token.empty())
+      env.push_back(env_from_request("AWS_SESSION_TOKEN", name, kSessionTokenKey));
+  }
   for (const auto& a : settings.run_args) args.push_back(a);
 
   model::Json resources = {{"requests", {{"memory", std::to_string(memory)}}},
@@ -104,8 +140,7 @@ model::Json build_pod(const model::ExecuteRequest& request, const PodSettings& s
                            {"image", settings.image},
                            {"imagePullPolicy", settings.image_pull_policy},
                            {"args", args},
-                           {"env", model::Json::array({{{"name", "HOME"}, {"value", "/tmp"}},
-                                                       {{"name", "TMPDIR"}, {"value", "/tmp"}}})},
+                           {"env", env},
                            {"resources", resources},
                            {"terminationMessagePath", "/dev/termination-log"},
                            {"terminationMessagePolicy", "File"},

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,17 @@ struct PodSettings {
   std::int64_t run_as_user = 65532;
 };
 
+// The default artifact repository as the plugin resolved it (a file or discovery): Argo's
+// configuration document without Secret references, and the credentials. Both travel in the
+// step's request Secret, so a step pod needs neither discovery rights nor the repository's
+// Secrets mounted.
+struct PodArtifactRepository {
+  std::string config;
+  std::string access_key;
+  std::string secret_key;
+  std::string session_token;
+};
+
 // Deterministic, so the agent's repeated calls (and a restarted plugin) find the same pod:
 // "wwp-" + the first 40 hex digits of sha256(step key).
 std::string pod_name(const std::string& step_key);
@@ -52,9 +64,12 @@ inline constexpr const char* kContainerName = "step";
 // The body of a `template.execute` call, as `run` reads it.
 model::Json request_body(const model::ExecuteRequest& request, const model::Json& template_json);
 
-// The Secret holding the request, owned by the Workflow (gone with it) and deleted with the pod.
-model::Json build_request_secret(const model::ExecuteRequest& request, const model::Json& body);
+// The Secret holding the request (and the artifact repository, when there is one), owned by the
+// Workflow (gone with it) and deleted with the pod.
+model::Json build_request_secret(const model::ExecuteRequest& request, const model::Json& body,
+                                 const std::optional<PodArtifactRepository>& repository);
 
-model::Json build_pod(const model::ExecuteRequest& request, const PodSettings& settings);
+model::Json build_pod(const model::ExecuteRequest& request, const PodSettings& settings,
+                      const std::optional<PodArtifactRepository>& repository);
 
 }  // namespace wwp::distributed

@@ -180,6 +180,18 @@ reply="$(run_step wf-gone "$uid" "$tmpl" 60)"
 expect "step of a deleted workflow failed" '.node.phase == "Failed" and (.node.message | test("deleted"))' "$reply"
 expect "its pod is gone" '. == 0' "$(wait_no_pods)"
 
+say "workflow stopped: its running step pod is deleted and the step fails clearly"
+uid="$(new_workflow wf-stop)"
+tmpl='{"name":"sleep","plugin":{"wasm":{"module":'"$(module sleep)"',"args":["60"]}}}'
+execute wf-stop "$uid" "$tmpl" >/dev/null
+for _ in $(seq 100); do [[ "$(step_pods)" == 1 ]] && break; sleep 0.2; done
+curl -sS --cacert "$K8S_CA_FILE" -H "Authorization: Bearer $K8S_TOKEN" -X PATCH \
+  -H "Content-Type: application/merge-patch+json" --data '{"spec":{"shutdown":"Stop"}}' \
+  "$K8S_API_URL/apis/argoproj.io/v1alpha1/namespaces/default/workflows/wf-stop" >/dev/null
+reply="$(run_step wf-stop "$uid" "$tmpl" 60)"
+expect "step of a stopped workflow failed" '.node.phase == "Failed" and (.node.message | test("stopped"))' "$reply"
+expect "its pod is gone" '. == 0' "$(wait_no_pods)"
+
 say "artifacts: in from and out to a real S3 server (versitygw), credentials from a Secret"
 S3_PORT="$(free_port)"
 mkdir -p "$WORK/s3/argo" "$WORK/in"
@@ -213,6 +225,41 @@ if [[ -n "$key" ]] && aws_s3 cp "s3://argo/$key" "$WORK/out.tgz" >/dev/null && t
 else
   fail "output artifact: key '$key', reply $reply"
 fi
+
+say "artifacts through the plugin's default repository: the pod gets it (and its credentials) from the plugin"
+# The plugin reads the repository and its Secret from files; the step pod has neither mounted.
+mkdir -p "$WORK/plugin-secrets/s3-cred"
+printf wwpkey >"$WORK/plugin-secrets/s3-cred/accesskey"
+printf wwpsecret1234 >"$WORK/plugin-secrets/s3-cred/secretkey"
+cat >"$WORK/repository.yaml" <<EOF
+s3:
+  endpoint: 127.0.0.1:$S3_PORT
+  bucket: argo
+  insecure: true
+  keyFormat: "{{workflow.name}}/{{pod.name}}"
+  accessKeySecret: {name: s3-cred, key: accesskey}
+  secretKeySecret: {name: s3-cred, key: secretkey}
+EOF
+stop_plugin
+start_plugin "$WORK/plugin-repo.log" --artifact-repository "$WORK/repository.yaml" \
+  --artifact-secrets-dir "$WORK/plugin-secrets"
+uid="$(new_workflow wf-repo)"
+# As the controller passes an earlier step's output: only the key, resolved against the default
+# repository; the output names no location at all.
+tmpl='{"name":"shout","inputs":{"artifacts":[{"name":"message","path":"/tmp/in.txt","s3":{"key":"earlier-step/message.tgz"}}]},
+  "outputs":{"artifacts":[{"name":"shouted","path":"/tmp/out.txt"}]},
+  "plugin":{"wasm":{"module":'"$(module upper)"',"args":["/tmp/in.txt","/tmp/out.txt"]}}}'
+reply="$(run_step wf-repo "$uid" "$tmpl")"
+expect "default-repository step succeeded" '.node.phase == "Succeeded"' "$reply"
+key="$(jq -r '.node.outputs.artifacts[0].s3.key // empty' <<<"$reply")"
+rm -rf "$WORK/out" && mkdir -p "$WORK/out"
+if [[ "$key" == wf-repo/* ]] && aws_s3 cp "s3://argo/$key" "$WORK/out.tgz" >/dev/null &&
+  tar -xzf "$WORK/out.tgz" -C "$WORK/out" && [[ "$(cat "$WORK/out/out.txt")" == "HELLO FROM A CONTAINER" ]]; then
+  say "ok: the output went to the plugin's repository under its keyFormat ($key)"
+else
+  fail "default-repository output: key '$key', reply $reply"
+fi
+expect "no request secrets left" '. == 0' "$(step_secrets)"
 
 say "image missing: a clear failure, not an endless Running"
 stop_plugin

@@ -2,6 +2,9 @@
 // cluster behaviour is tested in tests/k8s.
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "common/base64.hpp"
 #include "distributed/pod_spec.hpp"
 #include "distributed/pod_status.hpp"
 
@@ -42,7 +45,7 @@ TEST(DistributedPodSpec, PodCarriesLimitsOwnerAndSecurity) {
   settings.tolerations = Json::array({{{"operator", "Exists"}}});
   settings.node_selector = {{"pool", "wasm"}};
   auto request = request_with_limits();
-  Json pod = build_pod(request, settings);
+  Json pod = build_pod(request, settings, std::nullopt);
   EXPECT_EQ(pod["metadata"]["namespace"], "team");
   EXPECT_EQ(pod["metadata"]["ownerReferences"][0]["uid"], "u-1");
   EXPECT_EQ(pod["metadata"]["ownerReferences"][0]["kind"], "Workflow");
@@ -55,8 +58,42 @@ TEST(DistributedPodSpec, PodCarriesLimitsOwnerAndSecurity) {
   EXPECT_EQ(c["args"][0], "run");
   EXPECT_EQ(pod["spec"]["nodeSelector"]["pool"], "wasm");
   EXPECT_EQ(pod["spec"]["volumes"][0]["secret"]["secretName"], pod["metadata"]["name"]);
-  Json secret = build_request_secret(request, request_body(request, request.template_json));
+  Json secret =
+      build_request_secret(request, request_body(request, request.template_json), std::nullopt);
   EXPECT_EQ(secret["metadata"]["name"], pod["metadata"]["name"]);
+  EXPECT_EQ(secret["data"].size(), 1u);
+  for (const Json& arg : c["args"]) EXPECT_NE(arg, "--artifact-repository");
+}
+
+TEST(DistributedPodSpec, ArtifactRepositoryTravelsInTheRequestSecret) {
+  PodSettings settings;
+  settings.image = "example/wwp:1";
+  auto request = request_with_limits();
+  PodArtifactRepository repository{R"({"s3":{"endpoint":"s3.local:9000","bucket":"b"}})", "AKID",
+                                   "shh", ""};
+  Json secret =
+      build_request_secret(request, request_body(request, request.template_json), repository);
+  EXPECT_EQ(base64_decode(secret["data"]["artifact-repository.json"].get<std::string>()).value(),
+            repository.config);
+  EXPECT_EQ(base64_decode(secret["data"]["aws-access-key-id"].get<std::string>()).value(), "AKID");
+  EXPECT_FALSE(secret["data"].contains("aws-session-token"));  // none: no key, no variable
+
+  Json pod = build_pod(request, settings, repository);
+  const Json& c = pod["spec"]["containers"][0];
+  const std::string name = pod["metadata"]["name"];
+  bool repository_arg = false;
+  for (std::size_t i = 0; i + 1 < c["args"].size(); ++i)
+    if (c["args"][i] == "--artifact-repository")
+      repository_arg =
+          c["args"][i + 1] == "/var/run/wasm-workflows-plugin/request/artifact-repository.json";
+  EXPECT_TRUE(repository_arg) << c["args"].dump();
+  std::map<std::string, Json> env;
+  for (const Json& e : c["env"]) env[e["name"]] = e;
+  ASSERT_TRUE(env.count("AWS_ACCESS_KEY_ID"));
+  EXPECT_EQ(env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"]["name"], name);
+  EXPECT_EQ(env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["key"],
+            "aws-secret-access-key");
+  EXPECT_FALSE(env.count("AWS_SESSION_TOKEN"));
 }
 
 TEST(DistributedPodStatus, ReadsTheTerminationMessage) {

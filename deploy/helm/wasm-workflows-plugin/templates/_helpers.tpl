@@ -1,4 +1,9 @@
 {{/* Names and labels shared by the chart's objects. */}}
+{{/* Whether the sidecar gets a service account token: discovery and distributed mode use it. */}}
+{{- define "wwp.needsToken" -}}
+{{- if and .Values.serviceAccount.create (or .Values.artifactRepository.discover .Values.distributed.enabled) -}}true{{- end -}}
+{{- end -}}
+
 {{- define "wwp.pluginName" -}}{{ .Values.name }}-executor-plugin{{- end -}}
 
 {{- define "wwp.labels" -}}
@@ -67,6 +72,11 @@ args:
   {{- end }}
   {{- if .Values.artifactRepository.discover }}
   - --discover-artifact-repository
+  {{- end }}
+  {{- if .Values.distributed.enabled }}
+  - --mode=distributed
+  - --pod-image={{ .Values.distributed.podImage | default (printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion)) }}
+  - --pod-image-pull-policy={{ .Values.image.pullPolicy }}
   {{- end }}
   {{- with .Values.registry.insecureRegistries }}
   - --insecure-oci-registries={{ join "," . }}
