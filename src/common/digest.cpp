@@ -19,6 +19,13 @@ std::string hex_of(const unsigned char* bytes, unsigned int length) {
   return hex;
 }
 
+// Fetched once: with EVP_sha256(), every EVP_DigestInit_ex looks the implementation up in
+// OpenSSL's provider tables again, which costs more than hashing a short text.
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md != nullptr ? md : EVP_sha256();
+}
+
 }  // namespace
 
 std::optional<Digest> parse_digest(std::string_view text) {
@@ -30,9 +37,10 @@ std::optional<Digest> parse_digest(std::string_view text) {
 }
 
 Digest sha256_of(std::string_view bytes) {
-  Sha256 hash;
-  hash.update(bytes);
-  return hash.finish();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, sha256_md(), nullptr);
+  return Digest{hex_of(digest, length)};
 }
 
 struct Sha256::Impl {
@@ -40,7 +48,7 @@ struct Sha256::Impl {
 };
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  EVP_DigestInit_ex(impl_->ctx.get(), EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(impl_->ctx.get(), sha256_md(), nullptr);
 }
 Sha256::~Sha256() = default;
 

@@ -369,10 +369,10 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   spec.limits.timeout = std::max(left, std::chrono::milliseconds(1));
-  std::optional<SandboxWatch> watch;
+  std::optional<SandboxWatcher::Watch> watch;
   if (dir) {
     spec.stop = std::make_shared<sandbox::StopSignal>();
-    watch.emplace(dir->root(), disk, settings_.disk_check_interval, spec.stop);
+    watch.emplace(watcher_.watch(dir->root(), disk, settings_.disk_check_interval, spec.stop));
   }
   telemetry::Span running = telemetry::start_child("run");
   const double cpu_before = thread_cpu_seconds();

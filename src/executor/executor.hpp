@@ -86,6 +86,7 @@ class Executor {
   std::mutex parent_mutex_;
   std::unique_ptr<SandboxParent> parent_;  // opened at the first step or sweep
   std::thread sweeper_;
+  SandboxWatcher watcher_;  // the directories of running steps, against their disk limits
 };
 
 }  // namespace wwp::executor

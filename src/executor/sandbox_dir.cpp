@@ -1,5 +1,6 @@
 #include "executor/sandbox_dir.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +64,62 @@ void remove_step_dir(const fs::path& root, std::string_view why) {
                 removed.error().message);
 }
 
+// Empties a finished step's directory back to the fresh layout, so that the next step can have it
+// without five mkdir and five rmdir (each an update of the filesystem's journal). False when
+// anything is not as the layout wants it, or a directory grew (ext4 never shrinks one, and its
+// blocks would count against the next step's disk limit): the caller removes the tree instead.
+// Runs after the module ended, so nothing changes the tree meanwhile; every layout directory is
+// opened with O_NOFOLLOW after its parent was checked, and other entries go through remove_tree,
+// which never follows a symlink.
+bool reset_to_layout(const fs::path& root) {
+  const fs::path work = root / model::kWorkDir;
+  const std::pair<fs::path, std::vector<std::string_view>> layout[] = {
+      {root, {model::kWorkDir, "tmp"}},
+      {work, {model::kArtifactsInDir, model::kArtifactsOutDir}},
+      {work / model::kArtifactsInDir, {}},
+      {work / model::kArtifactsOutDir, {}},
+      {root / "tmp", {}}};
+  constexpr off_t kOneBlock = 4096;
+  for (const auto& [dir, keep] : layout) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    DIR* entries = ::fdopendir(fd);
+    if (entries == nullptr) {
+      ::close(fd);
+      return false;
+    }
+    std::size_t kept = 0;
+    bool ok = true;
+    std::vector<std::string> extra;
+    while (const dirent* entry = ::readdir(entries)) {
+      const std::string_view name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      if (std::find(keep.begin(), keep.end(), name) == keep.end()) {
+        extra.emplace_back(name);
+        continue;
+      }
+      struct stat st {};
+      if (::fstatat(fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
+        ok = false;
+        break;
+      }
+      ++kept;
+    }
+    for (const auto& name : extra) {
+      if (!ok) break;
+      ok = artifacts::remove_tree(dir / name).ok();
+    }
+    struct stat st {};
+    ok = ok && kept == keep.size() && ::fstat(fd, &st) == 0 && st.st_size <= kOneBlock;
+    ::closedir(entries);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Clean step directories kept for reuse, per parent; more than this are removed.
+constexpr std::size_t kMaxPooled = 16;
+
 }  // namespace
 
 std::uint64_t sandbox_removal_failures() {
@@ -92,17 +150,26 @@ Result<std::unique_ptr<SandboxParent>> SandboxParent::open(const fs::path& paren
 }
 
 SandboxParent::~SandboxParent() {
+  for (const auto& root : pool_) remove_step_dir(root, "plugin stopping");
   ::unlink(owner_lock(path_, owner_).c_str());
   ::close(lock_fd_);
 }
 
 Result<SandboxDir> SandboxParent::create_step() const {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (!pool_.empty()) {
+      SandboxDir dir{std::move(pool_.back()), this};
+      pool_.pop_back();
+      return dir;
+    }
+  }
   std::string pattern = (path_ / (std::string(kStepPrefix) + owner_ + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     return transient("cannot create a sandbox directory in " + path_.string() + ": " +
                      std::strerror(errno));
   }
-  SandboxDir dir{fs::path(pattern)};
+  SandboxDir dir{fs::path(pattern), this};
   const fs::path work = dir.root_ / model::kWorkDir;
   for (const fs::path& sub :
        {work, work / model::kArtifactsInDir, work / model::kArtifactsOutDir, dir.root_ / "tmp"}) {
@@ -177,12 +244,30 @@ SandboxParent::SweepReport SandboxParent::sweep() const {
   return report;
 }
 
-SandboxDir::SandboxDir(SandboxDir&& other) noexcept : root_(std::move(other.root_)) {
+void SandboxParent::recycle(fs::path root) const {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (pool_.size() >= kMaxPooled) root.clear();
+  }
+  if (!root.empty() && reset_to_layout(root)) {
+    std::lock_guard lock(pool_mutex_);
+    pool_.push_back(std::move(root));
+    return;
+  }
+  if (!root.empty()) remove_step_dir(root, "step finished");
+}
+
+SandboxDir::SandboxDir(SandboxDir&& other) noexcept
+    : root_(std::move(other.root_)), parent_(other.parent_) {
   other.root_.clear();
 }
 
 SandboxDir::~SandboxDir() {
   if (root_.empty()) return;
+  if (parent_ != nullptr) {
+    parent_->recycle(std::move(root_));
+    return;
+  }
   remove_step_dir(root_, "step finished");  // never follows symlinks the module planted
 }
 

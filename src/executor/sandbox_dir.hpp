@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -21,6 +23,8 @@ namespace wwp::executor {
 
 // How many step directories could not be removed since the process started (each is logged).
 std::uint64_t sandbox_removal_failures();
+
+class SandboxParent;
 
 class SandboxDir {
  public:
@@ -35,8 +39,10 @@ class SandboxDir {
 
  private:
   friend class SandboxParent;
-  explicit SandboxDir(std::filesystem::path root) : root_(std::move(root)) {}
+  SandboxDir(std::filesystem::path root, const SandboxParent* parent)
+      : root_(std::move(root)), parent_(parent) {}
   std::filesystem::path root_;
+  const SandboxParent* parent_;  // takes the directory back for reuse
 };
 
 class SandboxParent {
@@ -47,6 +53,7 @@ class SandboxParent {
   SandboxParent& operator=(const SandboxParent&) = delete;
   ~SandboxParent();
 
+  // A clean step directory: one a finished step left (emptied back to the layout), or a new one.
   Result<SandboxDir> create_step() const;
 
   struct SweepReport {
@@ -60,11 +67,16 @@ class SandboxParent {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  friend class SandboxDir;
   SandboxParent(std::filesystem::path path, std::string owner, int lock_fd)
       : path_(std::move(path)), owner_(std::move(owner)), lock_fd_(lock_fd) {}
+  // Takes a finished step's directory back: emptied to the layout and kept, or removed.
+  void recycle(std::filesystem::path root) const;
   std::filesystem::path path_;
   std::string owner_;
   int lock_fd_;
+  mutable std::mutex pool_mutex_;
+  mutable std::vector<std::filesystem::path> pool_;  // clean directories, ready for a step
 };
 
 // Reads a file the module wrote, resolving `guest_path` with the sandbox as "/" so that ".." and

@@ -51,14 +51,11 @@ Result<std::optional<std::string>> sandbox_excess(const std::filesystem::path& r
   }
 }
 
-SandboxWatch::SandboxWatch(std::filesystem::path root, SandboxLimits limits,
-                           std::chrono::milliseconds interval,
-                           std::shared_ptr<sandbox::StopSignal> stop)
-    : root_(std::move(root)), limits_(limits), interval_(interval), stop_(std::move(stop)) {
+SandboxWatcher::SandboxWatcher() {
   thread_ = std::thread([this] { loop(); });
 }
 
-SandboxWatch::~SandboxWatch() {
+SandboxWatcher::~SandboxWatcher() {
   {
     std::lock_guard lock(mutex_);
     done_ = true;
@@ -67,19 +64,57 @@ SandboxWatch::~SandboxWatch() {
   thread_.join();
 }
 
-void SandboxWatch::loop() {
-  auto pause = interval_;
+SandboxWatcher::Watch SandboxWatcher::watch(std::filesystem::path root, SandboxLimits limits,
+                                            std::chrono::milliseconds interval,
+                                            std::shared_ptr<sandbox::StopSignal> stop) {
+  auto entry = std::make_shared<Entry>(Entry{std::move(root), limits, interval, std::move(stop),
+                                             std::chrono::steady_clock::now() + interval});
+  {
+    std::lock_guard lock(mutex_);
+    entries_.push_back(entry);
+  }
+  wake_.notify_all();
+  return Watch(*this, std::move(entry));
+}
+
+SandboxWatcher::Watch::~Watch() {
+  if (entry_) watcher_.forget(entry_);
+}
+
+void SandboxWatcher::forget(const std::shared_ptr<Entry>& entry) {
   std::unique_lock lock(mutex_);
-  while (!wake_.wait_for(lock, pause, [this] { return done_; })) {
+  std::erase(entries_, entry);
+  scanned_.wait(lock, [&] { return scanning_ != entry.get(); });
+}
+
+void SandboxWatcher::loop() {
+  std::unique_lock lock(mutex_);
+  while (!done_) {
+    // The entry due first; with none (or only stopped ones), sleep until one is added.
+    std::shared_ptr<Entry> next;
+    for (const auto& entry : entries_)
+      if (!entry->stopped && (!next || entry->due < next->due)) next = entry;
+    if (!next) {
+      wake_.wait(lock);
+      continue;
+    }
+    if (std::chrono::steady_clock::now() < next->due) {
+      wake_.wait_until(lock, next->due);
+      continue;  // an entry may have come or gone meanwhile
+    }
+    scanning_ = next.get();
     lock.unlock();
     const auto started = std::chrono::steady_clock::now();
-    auto excess = sandbox_excess(root_, limits_);
-    if (excess && *excess) stop_->request({**excess, false});
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
-    pause = std::max(interval_, 4 * took);
+    auto excess = sandbox_excess(next->root, next->limits);
+    if (excess && *excess) next->stop->request({**excess, false});
+    const auto finished = std::chrono::steady_clock::now();
     lock.lock();
-    if (stop_->requested()) break;
+    scanning_ = nullptr;
+    scanned_.notify_all();
+    // Once stopped, the step ends at the next epoch tick: no more scans are needed.
+    next->stopped = next->stop->requested();
+    next->due = finished + std::max<std::chrono::steady_clock::duration>(next->interval,
+                                                                         4 * (finished - started));
   }
 }
 

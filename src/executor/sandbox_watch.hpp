@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/result.hpp"
 #include "sandbox/stop_signal.hpp"
@@ -37,27 +38,57 @@ Result<std::optional<std::string>> sandbox_excess(const std::filesystem::path& r
 // How many of this process's file descriptors are open on `root` or below it (/proc/self/fd).
 std::uint64_t open_files_under(const std::filesystem::path& root);
 
-// Measures `root` in a background thread while it lives and requests `stop` with the message above
-// when a limit is passed. A scan that meets a tree changing under it is skipped (the check after
-// the run is exact). Scans are spaced at least `interval` and at least four times their own length
-// apart, so a huge tree costs a bounded share of one core.
-class SandboxWatch {
+// Measures the directories of running steps in one background thread (a thread per step cost a
+// clone and a join on every step of the earlier ABI) and requests a step's `stop` with the message
+// above when it passes a limit. A scan that meets a tree changing under it is skipped (the check
+// after the run is exact). A step's scans are spaced at least `interval` and at least four times
+// their own length apart, so a huge tree costs a bounded share of one core.
+class SandboxWatcher {
+  struct Entry;
+
  public:
-  SandboxWatch(std::filesystem::path root, SandboxLimits limits, std::chrono::milliseconds interval,
-               std::shared_ptr<sandbox::StopSignal> stop);
-  SandboxWatch(const SandboxWatch&) = delete;
-  SandboxWatch& operator=(const SandboxWatch&) = delete;
-  ~SandboxWatch();
+  SandboxWatcher();
+  SandboxWatcher(const SandboxWatcher&) = delete;
+  SandboxWatcher& operator=(const SandboxWatcher&) = delete;
+  ~SandboxWatcher();
+
+  // Scans `root` while the handle lives; its destructor waits for a scan of it in progress.
+  class Watch {
+   public:
+    Watch(Watch&& other) noexcept : watcher_(other.watcher_), entry_(std::move(other.entry_)) {}
+    Watch(const Watch&) = delete;
+    Watch& operator=(const Watch&) = delete;
+    Watch& operator=(Watch&&) = delete;
+    ~Watch();
+
+   private:
+    friend class SandboxWatcher;
+    Watch(SandboxWatcher& watcher, std::shared_ptr<Entry> entry)
+        : watcher_(watcher), entry_(std::move(entry)) {}
+    SandboxWatcher& watcher_;
+    std::shared_ptr<Entry> entry_;
+  };
+
+  Watch watch(std::filesystem::path root, SandboxLimits limits, std::chrono::milliseconds interval,
+              std::shared_ptr<sandbox::StopSignal> stop);
 
  private:
+  struct Entry {
+    std::filesystem::path root;
+    SandboxLimits limits;
+    std::chrono::milliseconds interval;
+    std::shared_ptr<sandbox::StopSignal> stop;
+    std::chrono::steady_clock::time_point due;
+    bool stopped = false;
+  };
   void loop();
+  void forget(const std::shared_ptr<Entry>& entry);
 
-  std::filesystem::path root_;
-  SandboxLimits limits_;
-  std::chrono::milliseconds interval_;
-  std::shared_ptr<sandbox::StopSignal> stop_;
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;     // the thread: a new entry, or done
+  std::condition_variable scanned_;  // a Watch's destructor: the scan of its entry ended
+  std::vector<std::shared_ptr<Entry>> entries_;
+  const Entry* scanning_ = nullptr;
   bool done_ = false;
   std::thread thread_;
 };

@@ -4,25 +4,40 @@ namespace wwp::model {
 
 namespace {
 
-// Walks the tokens without building anything and stops at the first level past the limit.
-class DepthProbe : public nlohmann::json_sax<Json> {
+// Builds the tree in the same pass that bounds its depth: one walk over the text instead of a
+// probe followed by a parse. nlohmann's own DOM builder does the building; its SAX interface is
+// duck-typed (sax_parse is a template), so this wrapper only counts levels on the way.
+class DepthLimitedDom {
  public:
-  bool too_deep = false;
+  using Dom = nlohmann::detail::json_sax_dom_parser<Json>;
+  using number_integer_t = Json::number_integer_t;
+  using number_unsigned_t = Json::number_unsigned_t;
+  using number_float_t = Json::number_float_t;
+  using string_t = Json::string_t;
+  using binary_t = Json::binary_t;
 
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return enter(); }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return leave(); }
-  bool start_array(std::size_t) override { return enter(); }
-  bool end_array() override { return leave(); }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-    return false;
+  explicit DepthLimitedDom(Json& result) : dom_(result, /*allow_exceptions=*/false) {}
+
+  bool too_deep = false;
+  bool errored() const { return dom_.is_errored(); }
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool value) { return dom_.boolean(value); }
+  bool number_integer(number_integer_t value) { return dom_.number_integer(value); }
+  bool number_unsigned(number_unsigned_t value) { return dom_.number_unsigned(value); }
+  bool number_float(number_float_t value, const string_t& text) {
+    return dom_.number_float(value, text);
+  }
+  bool string(string_t& value) { return dom_.string(value); }
+  bool binary(binary_t& value) { return dom_.binary(value); }
+  bool start_object(std::size_t size) { return enter() && dom_.start_object(size); }
+  bool key(string_t& value) { return dom_.key(value); }
+  bool end_object() { return leave() && dom_.end_object(); }
+  bool start_array(std::size_t size) { return enter() && dom_.start_array(size); }
+  bool end_array() { return leave() && dom_.end_array(); }
+  bool parse_error(std::size_t position, const std::string& token,
+                   const nlohmann::detail::exception& error) {
+    return dom_.parse_error(position, token, error);
   }
 
  private:
@@ -34,23 +49,94 @@ class DepthProbe : public nlohmann::json_sax<Json> {
     --depth_;
     return true;
   }
+  Dom dom_;
   std::size_t depth_ = 0;
 };
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::size_t skip_space(std::string_view text, std::size_t pos) {
+  while (pos < text.size() && is_space(text[pos])) ++pos;
+  return pos;
+}
+
+// pos is at the opening quote; returns the index past the closing one (npos if there is none).
+std::size_t skip_string(std::string_view text, std::size_t pos) {
+  for (++pos; pos < text.size(); ++pos) {
+    if (text[pos] == '\\') {
+      ++pos;
+    } else if (text[pos] == '"') {
+      return pos + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// pos is at the first byte of a value; returns the index past its last byte (npos if cut short).
+std::size_t skip_value(std::string_view text, std::size_t pos) {
+  if (text[pos] == '"') return skip_string(text, pos);
+  if (text[pos] != '{' && text[pos] != '[') {
+    while (pos < text.size() && !is_space(text[pos]) && text[pos] != ',' && text[pos] != '}' &&
+           text[pos] != ']')
+      ++pos;
+    return pos;
+  }
+  std::size_t depth = 0;
+  while (pos < text.size()) {
+    const char c = text[pos];
+    if (c == '"') {
+      pos = skip_string(text, pos);
+      if (pos == std::string_view::npos) return pos;
+      continue;
+    }
+    if (c == '{' || c == '[') ++depth;
+    if (c == '}' || c == ']') --depth;
+    ++pos;
+    if (depth == 0) return pos;
+  }
+  return std::string_view::npos;
+}
 
 }  // namespace
 
 Result<Json> parse_json(std::string_view text, std::string_view what) {
-  DepthProbe probe;
-  const bool well_formed = Json::sax_parse(text, &probe, nlohmann::json::input_format_t::json,
+  Json json;
+  DepthLimitedDom builder(json);
+  const bool well_formed = Json::sax_parse(text, &builder, nlohmann::json::input_format_t::json,
                                            /*strict=*/true, /*ignore_comments=*/false);
-  if (probe.too_deep) {
+  if (builder.too_deep) {
     return invalid(std::string(what) + " is nested deeper than " + std::to_string(kMaxJsonDepth) +
                    " levels (the limit)");
   }
-  if (!well_formed) return invalid(std::string(what) + " is not valid JSON");
-  Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return invalid(std::string(what) + " is not valid JSON");
+  if (!well_formed || builder.errored()) return invalid(std::string(what) + " is not valid JSON");
   return json;
+}
+
+std::optional<std::string_view> raw_member(std::string_view text, std::string_view key) {
+  // A byte order mark is skipped by the parser, so it may open text that parsed.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  std::size_t pos = skip_space(text, 0);
+  if (pos >= text.size() || text[pos] != '{') return std::nullopt;
+  std::optional<std::string_view> found;
+  pos = skip_space(text, pos + 1);
+  while (pos < text.size() && text[pos] == '"') {
+    const std::size_t key_end = skip_string(text, pos);
+    if (key_end == std::string_view::npos) return std::nullopt;
+    const std::string_view raw_key = text.substr(pos + 1, key_end - pos - 2);
+    // An escaped key may spell `key` in another way; the caller falls back to the tree.
+    if (raw_key.find('\\') != std::string_view::npos) return std::nullopt;
+    pos = skip_space(text, key_end);
+    if (pos >= text.size() || text[pos] != ':') return std::nullopt;
+    pos = skip_space(text, pos + 1);
+    if (pos >= text.size()) return std::nullopt;
+    const std::size_t value_end = skip_value(text, pos);
+    if (value_end == std::string_view::npos) return std::nullopt;
+    // The parser keeps the last of duplicate keys, and so does this.
+    if (raw_key == key) found = text.substr(pos, value_end - pos);
+    pos = skip_space(text, value_end);
+    if (pos < text.size() && text[pos] == ',') pos = skip_space(text, pos + 1);
+  }
+  return found;
 }
 
 std::string json_type_name(const Json& value) {

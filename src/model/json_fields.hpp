@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/result.hpp"
 
@@ -18,6 +19,11 @@ inline constexpr std::size_t kMaxJsonDepth = 128;
 
 // Parses untrusted JSON; `what` names the document in errors ("request body", "result.json").
 Result<Json> parse_json(std::string_view text, std::string_view what);
+
+// The bytes of the value of the top-level member `key` in `text`, which must be JSON that
+// parse_json accepted (it is not checked again). nullopt when the member is absent or when a
+// top-level key is written with escapes (then the tree is the only safe reading).
+std::optional<std::string_view> raw_member(std::string_view text, std::string_view key);
 
 std::string json_type_name(const Json& value);
 

@@ -285,7 +285,12 @@ Result<Template> parse_template(const Json& json, std::string_view path) {
   return tmpl;
 }
 
-Result<ExecuteRequest> parse_execute_request(const Json& body) {
+namespace {
+
+// `template_bytes`: the template as the agent sent it, when the caller has the text; the step key
+// hashes those bytes instead of serialising the tree again (the agent sends the same bytes on
+// every call for a step). `body` is taken by value: the template tree is moved into the request.
+Result<ExecuteRequest> parse_request(Json body, std::optional<std::string_view> template_bytes) {
   if (!body.is_object())
     return field_error("body", "expected a JSON object, got " + json_type_name(body));
   ExecuteRequest request;
@@ -314,15 +319,23 @@ Result<ExecuteRequest> parse_execute_request(const Json& body) {
   auto parsed = parse_template(**tmpl, "template");
   if (!parsed) return parsed.error();
   request.tmpl = std::move(*parsed);
-  request.template_json = **tmpl;
-  request.step_key = request.workflow.uid + "/" + sha256_of(request.template_json.dump()).hex;
+  request.template_json = std::move(body["template"]);
+  const Digest digest =
+      template_bytes ? sha256_of(*template_bytes) : sha256_of(request.template_json.dump());
+  request.step_key = request.workflow.uid + "/" + digest.hex;
   return request;
+}
+
+}  // namespace
+
+Result<ExecuteRequest> parse_execute_request(const Json& body) {
+  return parse_request(body, std::nullopt);
 }
 
 Result<ExecuteRequest> parse_execute_body(std::string_view body) {
   auto json = parse_json(body, "request body");
   if (!json) return json.error();
-  return parse_execute_request(*json);
+  return parse_request(std::move(*json), raw_member(body, "template"));
 }
 
 std::string substitute(std::string_view text, const Template& tmpl, const WorkflowMeta& workflow) {

@@ -71,7 +71,9 @@ struct Template {
 struct ExecuteRequest {
   WorkflowMeta workflow;
   std::optional<Template> tmpl;
-  // Identifies "the same step" across the agent's requeued calls: workflow uid + template digest.
+  // Identifies "the same step" across the agent's requeued calls: workflow uid + "/" + SHA-256 of
+  // the template's bytes as received (parse_execute_body), or of its compact serialisation when
+  // the request is given as a tree (parse_execute_request).
   std::string step_key;
   // The template object as received: distributed mode hands it to the step's pod unchanged.
   Json template_json;

@@ -34,6 +34,10 @@ wasmtime::Config make_config(const EngineSettings& settings) {
     // Go's wasip1 runtime declares large function tables.
     pool.table_elements(100000);
     pool.max_core_instance_size(4 << 20);
+    // No fiber stacks: the plugin never enables async support, and Wasmtime's default of 1,000
+    // stacks costs a 2 GB reservation and one mprotect per guard page (1,000 system calls, about
+    // 2 ms of start-up). Were async ever enabled, a fiber would fail to allocate, not crash.
+    pool.total_stacks(0);
     config.pooling_allocation_strategy(pool);
   }
   return config;

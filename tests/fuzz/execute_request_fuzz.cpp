@@ -19,6 +19,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!request->tmpl) return 0;
   const Template& tmpl = *request->tmpl;
   WWP_FUZZ_CHECK(!request->step_key.empty(), "a parsed step without a step key");
+  // The step key hashes the template's bytes: they must be exactly the template that was parsed.
+  if (auto bytes = raw_member(wwp::fuzz::as_text(data, size), "template")) {
+    auto reparsed = parse_json(*bytes, "template");
+    WWP_FUZZ_CHECK(reparsed && *reparsed == request->template_json,
+                   "the template's bytes are not the template");
+  }
   auto expand = [&](const std::string& text) {
     auto expanded = substitute(text, tmpl, request->workflow, kMaxExpansion);
     WWP_FUZZ_CHECK(!expanded || expanded->size() <= kMaxExpansion, "substitute passed max_bytes");

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -98,6 +99,28 @@ Json wasm_template(const std::string& file, Json extra) {
   Json wasm = {{"module", {{"path", file}}}};
   for (auto& [k, v] : extra.items()) wasm[k] = v;
   return {{"name", "step"}, {"plugin", {{"wasm", wasm}}}};
+}
+
+std::vector<std::string> used_step_dirs(const std::filesystem::path& parent) {
+  namespace fs = std::filesystem;
+  const std::vector<std::string> layout = {"tmp", "work", "work/artifacts-in",
+                                           "work/artifacts-out"};
+  std::vector<std::string> used;
+  std::error_code ec;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with("step-")) continue;
+    std::vector<std::string> content;
+    std::error_code walk;
+    for (fs::recursive_directory_iterator entry(it->path(), walk), last; !walk && entry != last;
+         entry.increment(walk)) {
+      if (entry->is_symlink() || !entry->is_directory()) content.emplace_back("file");
+      content.push_back(fs::relative(entry->path(), it->path()).string());
+    }
+    std::sort(content.begin(), content.end());
+    if (walk || content != layout) used.push_back(name);
+  }
+  return used;
 }
 
 }  // namespace wwp::testing

@@ -60,4 +60,9 @@ class PluginProcess {
 // A template for module `file` under the test module dir, with the given wasm block extras.
 Json wasm_template(const std::string& file, Json extra = Json::object());
 
+// Step directories (step-*) under a sandbox parent that hold anything beyond the empty layout
+// (work/, work/artifacts-in/, work/artifacts-out/, tmp/): the plugin keeps emptied ones for its
+// next steps, so these are the ones that would leak what a step wrote.
+std::vector<std::string> used_step_dirs(const std::filesystem::path& parent);
+
 }  // namespace wwp::testing

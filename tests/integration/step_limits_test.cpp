@@ -70,7 +70,7 @@ TEST(StepLimits, SandboxTwentyThousandDirectoriesDeepIsRemoved) {
   ASSERT_EQ(reply.status, 200) << reply.raw;
   EXPECT_EQ(reply.body["node"]["phase"], "Succeeded") << reply.raw;
   EXPECT_EQ(reply.body["node"]["outputs"]["result"], "buried a file 20000 directories deep");
-  EXPECT_TRUE(step_dirs(plugin.cache_dir() / "sandboxes").empty());
+  EXPECT_TRUE(used_step_dirs(plugin.cache_dir() / "sandboxes").empty());
   EXPECT_EQ(plugin.log().find("could not be removed"), std::string::npos) << plugin.log();
 }
 
@@ -126,7 +126,7 @@ TEST(StepLimits, DiskLimitStopsAModuleThatFillsTheDisk) {
   reply = plugin.execute(greedy);
   EXPECT_EQ(reply.body["node"]["phase"], "Failed") << reply.raw;
   EXPECT_EQ(message_of(reply), "disk limit 1Ti is above the plugin's maximum of 10Gi");
-  EXPECT_TRUE(step_dirs(plugin.cache_dir() / "sandboxes").empty());
+  EXPECT_TRUE(used_step_dirs(plugin.cache_dir() / "sandboxes").empty());
 }
 
 // Every WASI file a module opens is a descriptor of the plugin process, shared by all steps.
@@ -147,7 +147,7 @@ TEST(StepLimits, OpenFilesLimitStopsAModuleHoardingDescriptorsWhileOthersRun) {
     EXPECT_EQ(reply.body["node"]["outputs"]["result"], "20 files open") << reply.raw;
   }
   greedy.join();
-  EXPECT_TRUE(step_dirs(plugin.cache_dir() / "sandboxes").empty());
+  EXPECT_TRUE(used_step_dirs(plugin.cache_dir() / "sandboxes").empty());
 }
 
 TEST(StepLimits, ArgsExpandingAParameterManyTimesAreRefusedBeforeAllocation) {
@@ -213,7 +213,7 @@ TEST(StepLimits, DeepModuleTreeAsOutputArtifactFailsNamingIt) {
               "output artifact deep: /tmp/deep is nested deeper than 100 directories")
         << archive;
   }
-  EXPECT_TRUE(step_dirs(plugin.cache_dir() / "sandboxes").empty());
+  EXPECT_TRUE(used_step_dirs(plugin.cache_dir() / "sandboxes").empty());
   EXPECT_EQ(server.aws("s3 ls s3://argo --recursive").output, "");
 }
 

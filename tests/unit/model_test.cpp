@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "common/digest.hpp"
 #include "common/units.hpp"
 #include "model/legacy_abi.hpp"
 #include "model/node_result.hpp"
@@ -68,6 +69,47 @@ TEST(ExecuteRequest, SameTemplateSameStepKey) {
   auto c = parse_execute_request(body);
   EXPECT_EQ(a->step_key, b->step_key);
   EXPECT_NE(a->step_key, c->step_key);
+}
+
+TEST(ExecuteBody, StepKeyHashesTheTemplateAsSent) {
+  // The agent's bytes, with its field order and spacing: the key hashes them as they are.
+  const std::string tmpl =
+      R"({"name":"s","plugin":{"wasm":{"module":{"path":"a.wasm"},"args":["}{\"x"]}}})";
+  const std::string body =
+      R"({"workflow":{"metadata":{"uid":"u-9","name":"wf"}}, "template" : )" + tmpl + "}";
+  auto a = parse_execute_body(body);
+  auto b = parse_execute_body(body);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a->step_key, "u-9/" + sha256_of(tmpl).hex);
+  EXPECT_EQ(a->step_key, b->step_key);
+  EXPECT_EQ(a->template_json, Json::parse(tmpl));
+  // Another step of the same workflow differs; so does the same template in another workflow.
+  std::string other = body;
+  other.replace(other.find("a.wasm"), 6, "b.wasm");
+  EXPECT_NE(parse_execute_body(other)->step_key, a->step_key);
+  std::string rerun = body;
+  rerun.replace(rerun.find("u-9"), 3, "u-8");
+  EXPECT_EQ(parse_execute_body(rerun)->step_key, "u-8/" + sha256_of(tmpl).hex);
+}
+
+TEST(RawMember, FindsTheValueBytesTheParserReads) {
+  EXPECT_EQ(raw_member(R"({"a":1,"t":{"x":"}\"{"},"b":[]})", "t"), R"({"x":"}\"{"})");
+  EXPECT_EQ(raw_member(" {\n\"t\" :\t[1, {\"t\": 2}] }", "t"), "[1, {\"t\": 2}]");
+  EXPECT_EQ(raw_member(R"({"t":"v"})", "t"), R"("v")");
+  EXPECT_EQ(raw_member(R"({"t":-1.5e3})", "t"), "-1.5e3");
+  EXPECT_EQ(raw_member("\xEF\xBB\xBF{\"t\":null}", "t"), "null");
+  // Duplicate keys: nlohmann keeps the last, and the bytes must be that one's.
+  EXPECT_EQ(raw_member(R"({"t":1,"t":2})", "t"), "2");
+  EXPECT_EQ(Json::parse(R"({"t":1,"t":2})")["t"], 2);
+  EXPECT_EQ(raw_member(R"({"a":{"t":1}})", "t"), std::nullopt);  // only top-level members
+  EXPECT_EQ(raw_member(R"({})", "t"), std::nullopt);
+  EXPECT_EQ(raw_member(R"([1])", "t"), std::nullopt);
+  // An escaped key might spell "t": no bytes, the caller serialises the tree instead.
+  EXPECT_EQ(raw_member(R"({"\u0074":1})", "t"), std::nullopt);
+  auto escaped =
+      parse_execute_body(R"({"\u0074emplate":{"plugin":{"wasm":{"module":{"path":"a"}}}}})");
+  ASSERT_TRUE(escaped.ok()) << escaped.error().message;
+  EXPECT_EQ(escaped->step_key, "/" + sha256_of(escaped->template_json.dump()).hex);
 }
 
 TEST(ExecuteRequest, ErrorsNameTheField) {
