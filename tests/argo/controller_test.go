@@ -168,7 +168,13 @@ func (e *e2eEnv) installArgo(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As Argo's quick-start install does (manifests/quick-start/base/default.service-account-
-	// token-secret.yaml): the agent pod mounts the workflow service account's token Secret.
+	// token-secret.yaml): the agent pod mounts the workflow service account's token Secret. The
+	// account first: Kubernetes' token controller deletes a token Secret whose account does not
+	// exist (yet), and the agent pod would then wait for the Secret forever.
+	waitFor(t, 60*time.Second, "the default service account", func() error {
+		_, err := e.kube.CoreV1().ServiceAccounts(e2eNamespace).Get(ctx, "default", metav1.GetOptions{})
+		return err
+	})
 	_, err := e.kube.CoreV1().Secrets(e2eNamespace).Create(ctx, &apiv1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "default.service-account-token",
 			Annotations: map[string]string{apiv1.ServiceAccountNameKey: "default"}},
@@ -177,8 +183,16 @@ func (e *e2eEnv) installArgo(t *testing.T) {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, "the default service account", func() error {
-		_, err := e.kube.CoreV1().ServiceAccounts(e2eNamespace).Get(ctx, "default", metav1.GetOptions{})
+	e.waitForToken(t, "default.service-account-token")
+}
+
+// waitForToken waits until Kubernetes has filled in a service-account token Secret.
+func (e *e2eEnv) waitForToken(t *testing.T, name string) {
+	waitFor(t, 60*time.Second, "the token in Secret "+name, func() error {
+		s, err := e.kube.CoreV1().Secrets(e2eNamespace).Get(t.Context(), name, metav1.GetOptions{})
+		if err == nil && len(s.Data[apiv1.ServiceAccountTokenKey]) == 0 {
+			return fmt.Errorf("not filled in yet")
+		}
 		return err
 	})
 }
@@ -290,13 +304,7 @@ func (e *e2eEnv) applyManifests(t *testing.T, file string) {
 			t.Fatalf("%s: %v", file, opErr)
 		}
 	}
-	waitFor(t, 60*time.Second, "the plugin's token Secret", func() error {
-		s, err := e.kube.CoreV1().Secrets(e2eNamespace).Get(ctx, "wasm-executor-plugin.service-account-token", metav1.GetOptions{})
-		if err == nil && len(s.Data[apiv1.ServiceAccountTokenKey]) == 0 {
-			return fmt.Errorf("not filled in yet")
-		}
-		return err
-	})
+	e.waitForToken(t, "wasm-executor-plugin.service-account-token")
 }
 
 type objectClient[T metav1.Object] interface {
