@@ -30,6 +30,23 @@ import (
 
 var documentSeparator = regexp.MustCompile(`(?m)^---\s*$`)
 
+// manifestDocs reads a multi-document manifest file and returns its documents that hold more
+// than comments.
+func manifestDocs(t *testing.T, file string) []string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []string
+	for _, doc := range documentSeparator.Split(string(data), -1) {
+		if strings.TrimSpace(stripComments(doc)) != "" {
+			docs = append(docs, doc)
+		}
+	}
+	return docs
+}
+
 // decodeStrict decodes one manifest into the typed object of its kind; unknown fields fail.
 func decodeStrict(doc []byte) (any, error) {
 	var meta struct {
@@ -75,18 +92,11 @@ func TestRenderedChart(t *testing.T) {
 }
 
 func checkRendering(t *testing.T, file string) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var pluginMaps []*apiv1.ConfigMap
 	accounts := map[string]bool{} // namespace/name of ServiceAccounts
 	tokens := map[string]string{} // namespace/secret -> the account it is the token of
 	boundAccounts := map[string]bool{}
-	for _, doc := range documentSeparator.Split(string(data), -1) {
-		if strings.TrimSpace(stripComments(doc)) == "" {
-			continue
-		}
+	for _, doc := range manifestDocs(t, file) {
 		obj, err := decodeStrict([]byte(doc))
 		if err != nil {
 			t.Errorf("%v in\n%s", err, doc)
@@ -240,10 +250,6 @@ func TestChartAcceptedByAPIServer(t *testing.T) {
 
 func applyRendering(t *testing.T, client *kubernetes.Clientset, file string, index int) {
 	ctx := t.Context()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Each rendering in namespaces of its own, so that renderings do not collide.
 	suffix := fmt.Sprintf("-r%d", index)
 	ensureNamespace := func(ns string) {
@@ -254,10 +260,7 @@ func applyRendering(t *testing.T, client *kubernetes.Clientset, file string, ind
 	}
 	var pluginMap *apiv1.ConfigMap
 	var tokenSecrets []*apiv1.Secret
-	for _, doc := range documentSeparator.Split(string(data), -1) {
-		if strings.TrimSpace(stripComments(doc)) == "" {
-			continue
-		}
+	for _, doc := range manifestDocs(t, file) {
 		obj, err := decodeStrict([]byte(doc))
 		if err != nil {
 			t.Fatal(err)

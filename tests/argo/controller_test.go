@@ -270,14 +270,7 @@ func (e *e2eEnv) startController(t *testing.T) {
 // applyManifests creates (or replaces) every object of a chart rendering.
 func (e *e2eEnv) applyManifests(t *testing.T, file string) {
 	ctx := t.Context()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, doc := range documentSeparator.Split(string(data), -1) {
-		if strings.TrimSpace(stripComments(doc)) == "" {
-			continue
-		}
+	for _, doc := range manifestDocs(t, file) {
 		obj, err := decodeStrict([]byte(doc))
 		if err != nil {
 			t.Fatal(err)
@@ -418,14 +411,6 @@ func (e *e2eEnv) reportCrashes(t *testing.T, workflow string, reported map[strin
 				ended.ExitCode, ended.Reason, err, tailText(string(raw), 30))
 		}
 	}
-}
-
-func tailText(text string, lines int) string {
-	all := strings.Split(strings.TrimRight(text, "\n"), "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
 }
 
 type podWatch struct {

@@ -237,7 +237,12 @@ func tail(path string, lines int) string {
 	if err != nil {
 		return err.Error()
 	}
-	all := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	return tailText(string(data), lines)
+}
+
+// tailText is the last `lines` lines of `text`, saying how many came before.
+func tailText(text string, lines int) string {
+	all := strings.Split(strings.TrimRight(text, "\n"), "\n")
 	if len(all) > lines {
 		all = append([]string{fmt.Sprintf("... (%d lines before)", len(all)-lines)}, all[len(all)-lines:]...)
 	}
