@@ -33,10 +33,10 @@ t0=$SECONDS
 # shellcheck disable=SC1091
 source "$CLUSTER/env"
 say "cluster up in $((SECONDS - t0)) s"
-k() {  # k METHOD PATH [BODY]: the API as the admin
+k() {  # k METHOD PATH [BODY [CONTENT-TYPE]]: the API as the admin
   local args=(-sS --cacert "$K8S_CA_FILE" -H "Authorization: Bearer $K8S_TOKEN" -X "$1"
     "$K8S_API_URL$2")
-  [[ -z "${3:-}" ]] || args+=(-H "Content-Type: application/json" --data-binary "$3")
+  [[ -z "${3:-}" ]] || args+=(-H "Content-Type: ${4:-application/json}" --data-binary "$3")
   curl "${args[@]}"
 }
 
@@ -185,9 +185,8 @@ uid="$(new_workflow wf-stop)"
 tmpl='{"name":"sleep","plugin":{"wasm":{"module":'"$(module sleep)"',"args":["60"]}}}'
 execute wf-stop "$uid" "$tmpl" >/dev/null
 for _ in $(seq 100); do [[ "$(step_pods)" == 1 ]] && break; sleep 0.2; done
-curl -sS --cacert "$K8S_CA_FILE" -H "Authorization: Bearer $K8S_TOKEN" -X PATCH \
-  -H "Content-Type: application/merge-patch+json" --data '{"spec":{"shutdown":"Stop"}}' \
-  "$K8S_API_URL/apis/argoproj.io/v1alpha1/namespaces/default/workflows/wf-stop" >/dev/null
+k PATCH /apis/argoproj.io/v1alpha1/namespaces/default/workflows/wf-stop \
+  '{"spec":{"shutdown":"Stop"}}' application/merge-patch+json >/dev/null
 reply="$(run_step wf-stop "$uid" "$tmpl" 60)"
 expect "step of a stopped workflow failed" '.node.phase == "Failed" and (.node.message | test("stopped"))' "$reply"
 expect "its pod is gone" '. == 0' "$(wait_no_pods)"
@@ -261,21 +260,25 @@ else
 fi
 expect "no request secrets left" '. == 0' "$(step_secrets)"
 
+# expect_no_start WHAT NAME MESSAGE_REGEX [plugin flags...]: with these flags a step's pod never
+# starts; the step fails with a message matching MESSAGE_REGEX and the pod is removed.
+expect_no_start() {
+  local what="$1" name="$2" pattern="$3" uid reply
+  shift 3
+  stop_plugin
+  start_plugin "$WORK/plugin-$name.log" "$@"
+  uid="$(new_workflow "wf-$name")"
+  reply="$(run_step "wf-$name" "$uid" '{"name":"hello","plugin":{"wasm":{"module":'"$(module hello)"'}}}' 60)"
+  expect "$what failed" '.node.phase == "Failed" and (.node.message | test("'"$pattern"'"))' "$reply"
+  expect "its pod was removed" '. == 0' "$(wait_no_pods)"
+}
+
 say "image missing: a clear failure, not an endless Running"
-stop_plugin
-start_plugin "$WORK/plugin-3.log" --pod-image localhost/no-such-image:1
-uid="$(new_workflow wf-noimage)"
-reply="$(run_step wf-noimage "$uid" '{"name":"hello","plugin":{"wasm":{"module":'"$(module hello)"'}}}' 60)"
-expect "missing image failed" '.node.phase == "Failed" and (.node.message | test("ErrImageNeverPull"))' "$reply"
-expect "its pod was removed" '. == 0' "$(wait_no_pods)"
+expect_no_start "missing image" noimage 'ErrImageNeverPull' --pod-image localhost/no-such-image:1
 
 say "unschedulable (no node matches): the scheduler's reason after --pod-start-timeout"
-stop_plugin
-start_plugin "$WORK/plugin-unschedulable.log" --pod-node-selector wwp-test/absent=yes --pod-start-timeout 4s
-uid="$(new_workflow wf-unschedulable)"
-reply="$(run_step wf-unschedulable "$uid" '{"name":"hello","plugin":{"wasm":{"module":'"$(module hello)"'}}}' 60)"
-expect "unschedulable pod failed" '.node.phase == "Failed" and (.node.message | test("not scheduled \\(Unschedulable\\)"))' "$reply"
-expect "its pod was removed" '. == 0' "$(wait_no_pods)"
+expect_no_start "unschedulable pod" unschedulable 'not scheduled \\(Unschedulable\\)' \
+  --pod-node-selector wwp-test/absent=yes --pod-start-timeout 4s
 
 say "API server unreachable: 503 to the agent"
 stop_plugin
