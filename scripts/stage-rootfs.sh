@@ -17,11 +17,7 @@ if [[ $# -ne 2 ]]; then
 fi
 binary=$(realpath "$1")
 root=$2
-case "$arch" in
-  amd64) list_libs=(ldd "$binary") ;;
-  arm64) list_libs=(qemu-aarch64 /lib/ld-linux-aarch64.so.1 --list "$binary") ;;
-  *) echo "stage-rootfs: unknown arch $arch" >&2; exit 2 ;;
-esac
+case "$arch" in amd64 | arm64) ;; *) echo "stage-rootfs: unknown arch $arch" >&2; exit 2 ;; esac
 
 # Paths inside the image; scripts/build-image.sh, the Dockerfile, deploy/ and docs use the same.
 readonly IMAGE_BINARY=/usr/local/bin/wasm-workflows-plugin
@@ -31,16 +27,7 @@ readonly CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
 mkdir -p "$root/usr/local/bin" "$root/etc/ssl/certs" "$root/tmp" "$root$MODULE_DIR" "$root$CACHE_DIR"
 install -m 0755 "$binary" "$root$IMAGE_BINARY"
-# Every line of the loader's list with a path: "libx.so.1 => /path (0x...)" or "/lib64/ld-... (0x...)".
-mapfile -t libs < <("${list_libs[@]}" | awk '/=> \// {print $3} /^[ \t]*\// {print $1}' | sort -u)
-if ((${#libs[@]} == 0)); then
-  echo "stage-rootfs: no shared libraries listed for $binary (is it built for $arch?)" >&2
-  exit 1
-fi
-for lib in "${libs[@]}"; do
-  mkdir -p "$root$(dirname "$lib")"
-  cp -L "$lib" "$root$lib"
-done
+libs=$("$(dirname "$0")/copy-shared-libs.sh" --arch "$arch" "$binary" "$root")
 cp -L "$CA_BUNDLE" "$root$CA_BUNDLE"
 cat > "$root/etc/passwd" <<'EOT'
 root:x:0:0:root:/root:/sbin/nologin
@@ -52,4 +39,4 @@ nonroot:x:65532:
 EOT
 chmod 1777 "$root/tmp"
 chown 65532:65532 "$root$MODULE_DIR" "$root$CACHE_DIR"
-echo "stage-rootfs: $root: $IMAGE_BINARY and ${#libs[@]} shared libraries ($arch)"
+echo "stage-rootfs: $root: $IMAGE_BINARY and $libs shared libraries ($arch)"

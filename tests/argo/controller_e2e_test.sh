@@ -38,10 +38,7 @@ t0=$SECONDS
 # controller's `argoexec`.
 mkdir -p "$work/executor-root/usr/local/bin"
 cp "$argo_bin/argoexec" "$work/executor-root/usr/local/bin/"
-ldd "$argo_bin/argoexec" | awk '/=> \// {print $3} /^[ \t]*\// {print $1}' | while read -r lib; do
-  mkdir -p "$work/executor-root$(dirname "$lib")"
-  cp -L "$lib" "$work/executor-root$lib"
-done
+"$repo/scripts/copy-shared-libs.sh" "$argo_bin/argoexec" "$work/executor-root" >/dev/null
 ctr="$(buildah from scratch)"
 buildah copy -q "$ctr" "$work/executor-root" / >/dev/null
 buildah config --env PATH=/usr/local/bin --entrypoint '["argoexec"]' "$ctr"
