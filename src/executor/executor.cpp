@@ -357,7 +357,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
       }
       staging.end();
       WWP_TRY(step.check_deadline("placing input artifacts"));
-      auto excess = sandbox_excess(dir->root(), disk);
+      auto excess = disk_excess(dir->root(), disk);
       if (!excess) return excess.error().context("sandbox");
       if (*excess) {
         usage.limit = "disk";
@@ -404,7 +404,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
     outcome->message = "timeout " + format_duration(timeout) + " exceeded";
   if (dir) {
     // Exact, now that nothing changes the tree: a burst at the very end escapes the watch.
-    auto excess = sandbox_excess(dir->root(), disk);
+    auto excess = disk_excess(dir->root(), disk);
     if (!excess) return failed_node("sandbox: " + excess.error().message);
     if (*excess) {
       usage.limit = "disk";

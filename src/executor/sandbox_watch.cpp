@@ -34,6 +34,11 @@ Result<std::optional<std::string>> sandbox_excess(const std::filesystem::path& r
     return std::optional<std::string>("open files limit of " + std::to_string(limits.open_files) +
                                       " exceeded");
   }
+  return disk_excess(root, limits);
+}
+
+Result<std::optional<std::string>> disk_excess(const std::filesystem::path& root,
+                                               const SandboxLimits& limits) {
   artifacts::TreeLimits tree;
   tree.max_bytes = limits.bytes;
   tree.max_entries = limits.files;

@@ -35,6 +35,12 @@ struct SandboxLimits {
 Result<std::optional<std::string>> sandbox_excess(const std::filesystem::path& root,
                                                   const SandboxLimits& limits);
 
+// The disk part of sandbox_excess: for when no module runs in `root`, so nothing can be open there
+// (after input artifacts are placed, after the run: walking /proc/self/fd cost a readlink per
+// descriptor of the process on every earlier-ABI step).
+Result<std::optional<std::string>> disk_excess(const std::filesystem::path& root,
+                                               const SandboxLimits& limits);
+
 // How many of this process's file descriptors are open on `root` or below it (/proc/self/fd).
 std::uint64_t open_files_under(const std::filesystem::path& root);
 

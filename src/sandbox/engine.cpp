@@ -11,6 +11,10 @@
 #include "sandbox/output_capture.hpp"
 #include "sandbox/wasi_overrides.hpp"
 
+// wasmtime-shim (src/lib.rs): PoolingAllocationConfig::pagemap_scan, which the 48.x C API lacks.
+extern "C" void wwp_pooling_allocation_config_pagemap_scan_auto(
+    wasmtime_pooling_allocation_config_t* config);
+
 #ifndef WWP_WASMTIME_VERSION
 #define WWP_WASMTIME_VERSION "unknown"
 #endif
@@ -18,6 +22,8 @@
 namespace wwp::sandbox {
 
 namespace {
+
+constexpr std::size_t kKeepResidentBytes = 1 << 20;
 
 wasmtime::Config make_config(const EngineSettings& settings) {
   wasmtime::Config config;
@@ -38,6 +44,15 @@ wasmtime::Config make_config(const EngineSettings& settings) {
     // stacks costs a 2 GB reservation and one mprotect per guard page (1,000 system calls, about
     // 2 ms of start-up). Were async ever enabled, a fiber would fail to allocate, not crash.
     pool.total_stacks(0);
+    // A finished instance's memory and table go back to their initial contents by copying its
+    // dirty pages (found with one PAGEMAP_SCAN ioctl), up to this much a slot, rather than by
+    // madvise: madvise flushes the TLB on every CPU the process ran on (an inter-processor
+    // interrupt, expensive in a VM: ~90 us of an earlier-ABI step), and the next step would take
+    // copy-on-write faults on the same pages again. The price: a warm slot keeps up to this much
+    // resident. Larger dirty sets are reset by madvise beyond it, as before.
+    pool.linear_memory_keep_resident(kKeepResidentBytes);
+    pool.table_keep_resident(kKeepResidentBytes / 16);
+    wwp_pooling_allocation_config_pagemap_scan_auto(pool.capi());
     config.pooling_allocation_strategy(pool);
   }
   return config;

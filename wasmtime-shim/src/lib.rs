@@ -16,6 +16,25 @@ pub unsafe extern "C" fn wwp_wasi_config_allow_blocking_current_thread(config: *
     builder.allow_blocking_current_thread(enable);
 }
 
+/// Turns on the `PAGEMAP_SCAN` ioctl (Linux 6.7+) for resetting pooled memories: with
+/// `linear_memory_keep_resident`, a finished instance's dirty pages are found in one ioctl and
+/// copied back from the module's image, instead of `madvise(MADV_DONTNEED)` on the slot. The
+/// madvise flushed the TLB of every CPU the process ran on (an IPI, costly in a VM) and the next
+/// step copy-on-write faulted the same pages in again. `Auto`: off where the kernel lacks it.
+///
+/// # Safety
+/// `config` must point to a live `wasmtime_pooling_allocation_config_t`. That type is
+/// `struct { config: PoolingAllocationConfig }` with crate-private access; a single-field struct
+/// has its field's layout (checked below), so its address is the config's.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wwp_pooling_allocation_config_pagemap_scan_auto(config: *mut wasmtime_pooling_allocation_config_t) {
+    const _: () = assert!(
+        std::mem::size_of::<wasmtime_pooling_allocation_config_t>() == std::mem::size_of::<wasmtime::PoolingAllocationConfig>()
+    );
+    let config = unsafe { &mut *(config as *mut wasmtime::PoolingAllocationConfig) };
+    config.pagemap_scan(wasmtime::Enabled::Auto);
+}
+
 /// The step's memory limit, like `wasmtime_store_limiter(store, bytes, -1, -1, -1, -1)`, plus a
 /// flag the limiter sets when it refuses a growth: the C API's limiter cannot say so, and a module
 /// that sees `memory.grow` fail usually just exits with some code, which alone would leave the
