@@ -213,7 +213,8 @@ void add_server_flags(CLI::App& c, PluginConfig& config) {
       ->envname("REQUEUE_WAIT")
       ->capture_default_str();
   c.add_option("--run-inline-below", config.run_inline_below,
-               "Run a step on the HTTP thread when its module's last step took less (0: never)")
+               "On an idle plugin, run a step on the HTTP event thread when its module's last step "
+               "took less, giving it up for a worker past that time (0: never; at most 100ms)")
       ->envname("RUN_INLINE_BELOW")
       ->capture_default_str();
   c.add_option("--requeue-after", config.requeue_after,

@@ -39,7 +39,7 @@ struct PluginConfig {
   std::string body_timeout = "60s";
   std::string request_memory = "64Mi";
   std::string requeue_wait = "20s";
-  std::string run_inline_below = "0s";
+  std::string run_inline_below = "5ms";
   std::string requeue_after = "5s";
   std::string result_ttl = "10m";
   std::string shutdown_grace = "25s";

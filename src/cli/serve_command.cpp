@@ -17,6 +17,9 @@ namespace wwp::cli {
 
 namespace {
 
+// The longest --run-inline-below honoured: the event thread serves nobody else for that long.
+constexpr std::chrono::milliseconds kMaxRunInlineBelow{100};
+
 Result<server::ServerSettings> server_settings(const PluginConfig& config) {
   server::ServerSettings s;
   s.bind = config.bind;
@@ -44,9 +47,9 @@ Result<server::ServerSettings> server_settings(const PluginConfig& config) {
   s.requeue_wait = *wait;
   auto run_inline_below = duration_flag("run-inline-below", config.run_inline_below);
   if (!run_inline_below) return run_inline_below.error();
-  // A misjudged step may hold the call past requeue_wait; keep the judgement well below it.
-  s.run_inline_below = std::min(*run_inline_below, *wait / 4);
-  // A distributed step only follows its pod: never worth an HTTP thread.
+  // The event thread serves nobody else while it runs a step: a short bound, whatever is asked.
+  s.run_inline_below = std::min({*run_inline_below, *wait / 4, kMaxRunInlineBelow});
+  // A distributed step only follows its pod: never quick.
   if (config.mode == "distributed") s.run_inline_below = std::chrono::milliseconds(0);
   auto after = duration_flag("requeue-after", config.requeue_after);
   if (!after) return after.error();
@@ -119,9 +122,15 @@ int serve(const PluginConfig& config) {
   };
   executor.start_sweep();
   server::PluginServer server(
-      *settings, std::move(*auth), [&executor, &pods](const model::ExecuteRequest& request) {
+      *settings, std::move(*auth),
+      [&executor, &pods](const model::ExecuteRequest& request,
+                         BoundedAttempt* attempt) -> Result<model::NodeResult> {
+        if (pods && attempt) {
+          attempt->gave_up = true;  // a pod step is never quick
+          return transient("distributed mode runs no step on the event thread");
+        }
         if (pods) return pods->run(request);
-        return executor.execute(*request.tmpl, request.workflow, request.step_key);
+        return executor.execute(*request.tmpl, request.workflow, request.step_key, attempt);
       });
   if (auto bound = server.bind(); !bound) {
     spdlog::error("{}", bound.error().message);

@@ -25,4 +25,13 @@ inline std::chrono::milliseconds remaining(Deadline deadline) {
   return std::max(left, std::chrono::milliseconds(0));
 }
 
+// An attempt at a step that must be over by `by` or leave no trace: when it cannot finish in
+// time, the executor stops it, discards what it did (only its own sandbox saw it), reports nothing
+// (no result, metric or log line) and sets `gave_up`; the step is then run again the usual way.
+// The server uses this to run quick steps on its event thread (server/plugin_server.cpp).
+struct BoundedAttempt {
+  Deadline by;
+  bool gave_up = false;
+};
+
 }  // namespace wwp

@@ -170,6 +170,8 @@ std::string end_name(sandbox::RunOutcome::End end) {
       return "output_limit";
     case sandbox::RunOutcome::End::Stopped:
       return "stopped";
+    case sandbox::RunOutcome::End::GaveUp:
+      return "gave_up";
   }
   return "unknown";
 }
@@ -226,7 +228,7 @@ Result<SandboxParent::SweepReport> Executor::sweep_leftover_sandboxes() {
 
 Result<model::NodeResult> Executor::execute(const model::Template& tmpl,
                                             const model::WorkflowMeta& workflow,
-                                            const std::string& step_key) {
+                                            const std::string& step_key, BoundedAttempt* attempt) {
   const auto started = std::chrono::steady_clock::now();
   // Every line logged while this thread works on the step names it.
   telemetry::LogFields fields;
@@ -248,7 +250,12 @@ Result<model::NodeResult> Executor::execute(const model::Template& tmpl,
   telemetry::ActiveSpan active(span);
 
   StepReport report;
-  auto node = run_step(tmpl, workflow, step_key, report);
+  auto node = run_step(tmpl, workflow, step_key, report, attempt);
+  if (attempt && attempt->gave_up) {
+    // Not a step's end: it runs again the usual way, which reports it.
+    span.set("wwp.step.gave_up", true);
+    return node;
+  }
   // Permanent problems with the step (bad module, missing artifact, limit) fail it with the reason.
   if (!node && !node.error().transient()) {
     if (report.limit.empty() && node.error().kind == ErrorKind::LimitExceeded)
@@ -304,8 +311,22 @@ void Executor::record_step(const model::Template& tmpl, const Result<model::Node
 
 Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
                                              const model::WorkflowMeta& workflow,
-                                             const std::string& step_key, StepReport& usage) {
-  auto module = modules_.resolve(tmpl.wasm.module);
+                                             const std::string& step_key, StepReport& usage,
+                                             BoundedAttempt* attempt) {
+  auto give_up = [attempt](std::string why) -> Error {
+    attempt->gave_up = true;
+    return transient("gave up the bounded attempt: " + why);
+  };
+  // What a discarded run may touch is its own sandbox only: no transfers, no outbound calls, no
+  // module pull or compilation (all slow, or seen outside).
+  if (attempt &&
+      (tmpl.wasm.module.kind != model::ModuleRef::Kind::Path || !tmpl.input_artifacts.empty() ||
+       !tmpl.output_artifacts.empty() || !tmpl.wasm.permissions.empty()))
+    return give_up("the step reaches beyond its sandbox");
+  auto module =
+      modules_.resolve(tmpl.wasm.module, kNoDeadline,
+                       attempt ? modules::Compile::MemoryOnly : modules::Compile::Allowed);
+  if (!module && attempt) return give_up(module.error().message);
   if (!module) return module.error();
   usage.module_digest = module->digest.str();
 
@@ -369,6 +390,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   spec.limits.timeout = std::max(left, std::chrono::milliseconds(1));
+  if (attempt) spec.give_up_at = attempt->by;
   std::optional<SandboxWatcher::Watch> watch;
   if (dir) {
     spec.stop = std::make_shared<sandbox::StopSignal>();
@@ -379,6 +401,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   auto outcome = sandbox::run(engine_, module->compiled, spec);
   const double cpu_used = thread_cpu_seconds() - cpu_before;
   watch.reset();
+  if (outcome && outcome->end == sandbox::RunOutcome::End::GaveUp) return give_up("out of time");
   if (!outcome) {
     running.set_error(outcome.error().message);
     return outcome.error().context("module " + tmpl.wasm.module.location);

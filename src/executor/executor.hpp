@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "artifacts/artifact_service.hpp"
+#include "common/deadline.hpp"
 #include "common/result.hpp"
 #include "executor/http_policy.hpp"
 #include "executor/sandbox_dir.hpp"
@@ -48,9 +49,13 @@ class Executor {
 
   // An Error here is about the plugin's environment (Transient: the agent retries with 503);
   // everything about the step itself, including bad configuration, is a Failed NodeResult.
+  // With `attempt`, the step runs only if it can end by `attempt->by` without leaving a trace
+  // (see BoundedAttempt): its module is a local file compiled in memory, it has no artifacts and
+  // no capabilities. Otherwise, or when the run passes that time, `attempt->gave_up` is set and
+  // nothing is reported.
   Result<model::NodeResult> execute(const model::Template& tmpl,
                                     const model::WorkflowMeta& workflow,
-                                    const std::string& step_key);
+                                    const std::string& step_key, BoundedAttempt* attempt = nullptr);
 
   ~Executor();
 
@@ -73,7 +78,8 @@ class Executor {
   };
   Result<model::NodeResult> run_step(const model::Template& tmpl,
                                      const model::WorkflowMeta& workflow,
-                                     const std::string& step_key, StepReport& report);
+                                     const std::string& step_key, StepReport& report,
+                                     BoundedAttempt* attempt);
   void record_step(const model::Template& tmpl, const Result<model::NodeResult>& node,
                    const StepReport& report, std::chrono::steady_clock::duration elapsed,
                    telemetry::Span& span);

@@ -58,6 +58,7 @@ model::NodeResult map_end(const sandbox::RunOutcome& outcome,
     case sandbox::RunOutcome::End::TimedOut:
     case sandbox::RunOutcome::End::OutputLimit:
     case sandbox::RunOutcome::End::Stopped:
+    case sandbox::RunOutcome::End::GaveUp:  // the executor discards such runs before mapping
       node.phase = model::Phase::Failed;
       node.message = outcome.message;
       return node;

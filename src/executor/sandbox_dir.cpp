@@ -7,7 +7,6 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +20,7 @@
 
 #include "artifacts/file_tree.hpp"
 #include "common/file_bytes.hpp"
+#include "common/open_beneath.hpp"
 #include "model/legacy_abi.hpp"
 
 namespace wwp::executor {
@@ -280,13 +280,9 @@ Result<std::string> read_confined(const fs::path& root, std::string_view guest_p
   const std::string where(guest_path);
   int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return failed("sandbox directory is gone: " + root.string());
-  open_how how{};
   // Symlinks are followed, but RESOLVE_IN_ROOT resolves them (and "..") with the sandbox as "/".
-  how.flags = O_RDONLY | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  const std::string relative = fs::path(guest_path).relative_path().string();
-  int fd = static_cast<int>(
-      ::syscall(SYS_openat2, root_fd, relative.empty() ? "." : relative.c_str(), &how, sizeof how));
+  const int fd = open_beneath(root_fd, fs::path(guest_path).relative_path().string(),
+                              O_RDONLY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   const int open_errno = errno;
   ::close(root_fd);
   if (fd < 0) {

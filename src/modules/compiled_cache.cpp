@@ -66,19 +66,29 @@ void observe_compile(const char* tier, std::chrono::steady_clock::time_point sta
 
 }  // namespace
 
+Result<sandbox::CompiledModule> CompiledCache::find_in_memory(const Digest& digest) {
+  std::lock_guard lock(mutex_);
+  if (auto hit = memory_hit_locked(digest)) return *hit;
+  return transient("module " + digest.str() + " is not compiled in memory");
+}
+
+std::optional<sandbox::CompiledModule> CompiledCache::memory_hit_locked(const Digest& digest) {
+  auto it = index_.find(digest.hex);
+  if (it == index_.end()) return std::nullopt;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  ++stats_.memory_hits;
+  telemetry::plugin_metrics().cache_lookups.with({"memory", "hit"}).add();
+  if (auto* span = telemetry::active_span()) span->set("wwp.compile.cache", "memory");
+  return it->second->second;
+}
+
 Result<sandbox::CompiledModule> CompiledCache::get(const Digest& digest,
                                                    const fs::path& wasm_file) {
   std::shared_future<Result<sandbox::CompiledModule>> pending;
   std::promise<Result<sandbox::CompiledModule>> promise;
   {
     std::lock_guard lock(mutex_);
-    if (auto it = index_.find(digest.hex); it != index_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second);
-      ++stats_.memory_hits;
-      telemetry::plugin_metrics().cache_lookups.with({"memory", "hit"}).add();
-      if (auto* span = telemetry::active_span()) span->set("wwp.compile.cache", "memory");
-      return it->second->second;
-    }
+    if (auto hit = memory_hit_locked(digest)) return *hit;
     if (auto it = in_flight_.find(digest.hex); it != in_flight_.end()) {
       pending = it->second;
     } else {

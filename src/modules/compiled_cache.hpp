@@ -50,6 +50,9 @@ class CompiledCache {
   // has it. Errors name the module as `display_name`.
   Result<sandbox::CompiledModule> get(const Digest& digest, const std::filesystem::path& wasm_file);
 
+  // The module if it is compiled in memory (a hit, as in get()); a Transient error otherwise.
+  Result<sandbox::CompiledModule> find_in_memory(const Digest& digest);
+
   CompiledCacheStats stats() const;
   std::filesystem::path disk_path(const Digest& digest) const;
   // Blocks until no background optimisation is queued or running (tests, benchmarks).
@@ -63,6 +66,7 @@ class CompiledCache {
   std::optional<sandbox::CompiledModule> load_from_disk(const Digest& digest);
   void store_on_disk(const Digest& digest, const sandbox::CompiledModule& module);
   void remember(const Digest& digest, const sandbox::CompiledModule& module);
+  std::optional<sandbox::CompiledModule> memory_hit_locked(const Digest& digest);
   void forget_locked(const std::string& hex);
   void schedule_optimization(const Digest& digest, std::string wasm);
   void optimize_in_background();

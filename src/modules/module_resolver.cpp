@@ -22,7 +22,8 @@ Result<FetchedModule> ModuleResolver::fetch(const model::ModuleRef& ref, Deadlin
   return failed("unknown module source");
 }
 
-Result<ResolvedModule> ModuleResolver::resolve(const model::ModuleRef& ref, Deadline deadline) {
+Result<ResolvedModule> ModuleResolver::resolve(const model::ModuleRef& ref, Deadline deadline,
+                                               Compile compile) {
   auto fetched = [&] {
     telemetry::Span resolving = telemetry::start_child("resolve module");
     resolving.set("wasm.module.ref", ref.location);
@@ -40,7 +41,8 @@ Result<ResolvedModule> ModuleResolver::resolve(const model::ModuleRef& ref, Dead
   telemetry::Span compiling = telemetry::start_child("compile module");
   compiling.set("wasm.module.digest", fetched->digest.str());
   const telemetry::ActiveSpan active(compiling);  // the cache says how it found the code
-  auto compiled = cache_.get(fetched->digest, fetched->file);
+  auto compiled = compile == Compile::MemoryOnly ? cache_.find_in_memory(fetched->digest)
+                                                 : cache_.get(fetched->digest, fetched->file);
   if (!compiled) {
     compiling.set_error(compiled.error().message);
     return compiled.error().context("module " + ref.location);

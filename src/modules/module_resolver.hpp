@@ -11,6 +11,9 @@
 
 namespace wwp::modules {
 
+// Whether resolving may compile (or load from disk) a module that is not compiled in memory.
+enum class Compile { Allowed, MemoryOnly };
+
 struct ResolvedModule {
   Digest digest;
   sandbox::CompiledModule compiled;
@@ -22,7 +25,9 @@ class ModuleResolver {
   ModuleResolver(ModuleSource& paths, ModuleSource& urls, ModuleSource* oci, CompiledCache& cache);
 
   // `deadline` bounds fetching (a step's one deadline spans all its phases).
-  Result<ResolvedModule> resolve(const model::ModuleRef& ref, Deadline deadline = kNoDeadline);
+  // MemoryOnly: a module not compiled in memory is a Transient error, with nothing done.
+  Result<ResolvedModule> resolve(const model::ModuleRef& ref, Deadline deadline = kNoDeadline,
+                                 Compile compile = Compile::Allowed);
 
  private:
   Result<FetchedModule> fetch(const model::ModuleRef& ref, Deadline deadline);

@@ -114,6 +114,7 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
   output.stdout_cap = spec.limits.stdout_bytes;
   output.stderr_cap = spec.limits.stderr_bytes;
   state.stop = stop.get();
+  if (spec.give_up_at) state.give_up_at = *spec.give_up_at;
   if (spec.http) state.http.policy = &*spec.http;
   store.context().set_data(&state);
   // Like store.limiter(bytes, -1, ...), and it tells us when it refused a growth.
@@ -168,6 +169,10 @@ Result<RunOutcome> run(const Engine& engine, const CompiledModule& module, const
     if (state.host_end == StepState::HostEnd::Deadline) {
       outcome.message = "timeout " + format_duration(spec.limits.timeout) + " exceeded";
       return finish(RunOutcome::End::TimedOut);
+    }
+    if (state.host_end == StepState::HostEnd::GiveUp) {
+      outcome.message = "gave up";
+      return finish(RunOutcome::End::GaveUp);
     }
     if (state.host_end == StepState::HostEnd::Stop) {
       const StopReason reason = stop->reason().value_or(StopReason{"stopped", false});

@@ -37,6 +37,8 @@ struct RunSpec {
   std::optional<HttpPolicy> http;
   // Optional: ends the run early with End::Stopped when requested (see stop_signal.hpp).
   std::shared_ptr<StopSignal> stop;
+  // Optional: the run ends with End::GaveUp once this passes (checked at epoch ticks).
+  std::optional<std::chrono::steady_clock::time_point> give_up_at;
 };
 
 struct RunOutcome {
@@ -46,6 +48,7 @@ struct RunOutcome {
     TimedOut,     // limits.timeout elapsed
     OutputLimit,  // stdout or stderr exceeded its cap
     Stopped,      // RunSpec::stop or Engine::interrupt_running() ended it; see stop_transient
+    GaveUp,       // RunSpec::give_up_at passed: the run is to be discarded
   };
   End end = End::Exited;
   int exit_code = 0;

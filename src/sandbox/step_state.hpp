@@ -19,15 +19,17 @@ struct StepState {
   // When the WASI context was created: the origin of the module's monotonic clock.
   std::chrono::steady_clock::time_point wasi_epoch;
   const StopSignal* stop = nullptr;
+  std::chrono::steady_clock::time_point give_up_at = std::chrono::steady_clock::time_point::max();
   // Why the host ended the module, when it did (checked after the call returns).
-  enum class HostEnd { None, Deadline, Stop } host_end = HostEnd::None;
+  enum class HostEnd { None, Deadline, Stop, GiveUp } host_end = HostEnd::None;
   HttpSession http;
   // Set by our proc_exit: WASI's own refuses statuses >= 126 with an error that reads like a trap.
   std::optional<int> exit_status;
   // Set by the store's memory limiter when it refuses a growth (the module only sees -1).
   bool memory_refused = false;
 
-  // Records and returns true when the step must end now (deadline passed or stop requested).
+  // Records and returns true when the step must end now (deadline or give-up time passed, or stop
+  // requested).
   bool must_end(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {
     if (stop != nullptr && stop->requested()) {
       host_end = HostEnd::Stop;
@@ -35,6 +37,10 @@ struct StepState {
     }
     if (now >= deadline) {
       host_end = HostEnd::Deadline;
+      return true;
+    }
+    if (now >= give_up_at) {
+      host_end = HostEnd::GiveUp;
       return true;
     }
     return false;

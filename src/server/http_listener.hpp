@@ -61,6 +61,11 @@ class HttpListener {
     // Runs on the poll thread once the headers are in; must not block. A reply is sent at once
     // (the body, if any, is discarded unread); nullopt reads the body and calls `handle`.
     std::function<std::optional<HttpReply>(const HttpRequest&)> on_headers;
+    // Runs on the poll thread with the whole request, before `handle`, when its connection is the
+    // only one open; may take a little time (the poll thread serves nobody else meanwhile), never
+    // long. A reply is sent at once, without the hand-off to a worker and back; nullopt hands the
+    // request to `handle`. Optional.
+    std::function<std::optional<HttpReply>(HttpRequest&)> on_body;
     // Runs on a worker with the whole request; may block.
     std::function<HttpReply(HttpRequest&)> handle;
   };

@@ -23,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "common/deadline.hpp"
 #include "common/result.hpp"
 #include "model/node_result.hpp"
 #include "model/template.hpp"
@@ -50,9 +51,9 @@ struct ServerSettings {
   std::chrono::milliseconds requeue_wait{20000};
   // The delay the Running reply asks the agent to wait before calling again.
   std::chrono::milliseconds requeue_after{5000};
-  // A step whose module's last step took less than this runs on the calling HTTP thread when an
-  // execution place is free (no hand-off to a worker and back); 0 turns that off. Longer ones go
-  // to a worker so the call can answer Running at requeue_wait.
+  // On an idle plugin, a step whose module's last step took less than this runs on the HTTP event
+  // thread that read the call, bounded by this time (no hand-off to a worker and back); one that
+  // cannot end within it is given up and handed to a worker. 0 turns that off.
   std::chrono::milliseconds run_inline_below{0};
   std::chrono::seconds result_ttl{600};
   std::chrono::seconds shutdown_grace{25};
@@ -70,8 +71,11 @@ struct ServerSettings {
   std::function<void()> on_grace_expired;
 };
 
-// Runs one step; an Error is transient (503). Provided by the executor (or a fake in tests).
-using StepRunner = std::function<Result<model::NodeResult>(const model::ExecuteRequest&)>;
+// Runs one step; an Error is transient (503). Provided by the executor (or a fake in tests). With
+// an attempt, it runs the step only if it can end by `attempt->by` without a trace, and otherwise
+// sets `attempt->gave_up` (see BoundedAttempt); the result is then ignored.
+using StepRunner =
+    std::function<Result<model::NodeResult>(const model::ExecuteRequest&, BoundedAttempt*)>;
 
 class PluginServer {
  public:
@@ -104,6 +108,10 @@ class PluginServer {
   };
   std::optional<HttpReply> route(const HttpRequest& request, bool main_port);
   Reply execute(const std::string& body);
+  std::optional<HttpReply> run_on_event_thread(const std::string& body);
+  Result<model::NodeResult> run_guarded(const model::ExecuteRequest& request,
+                                        BoundedAttempt* attempt);
+  Reply result_reply(const std::string& key, const Result<model::NodeResult>& result);
   Reply wait_for(const std::string& key, const std::shared_ptr<Step>& step);
   Reply running_reply(const std::shared_ptr<Step>& step) const;
   // A 503 answer, counted by reason (wwp_unavailable_responses_total).

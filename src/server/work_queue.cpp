@@ -18,11 +18,11 @@ WorkQueue::~WorkQueue() {
   for (auto& thread : threads_) thread.join();
 }
 
-bool WorkQueue::submit(std::function<void()> job) {
+bool WorkQueue::submit(std::function<void()> job, std::function<void()> then) {
   {
     std::lock_guard lock(mutex_);
     if (closing_ || jobs_.size() >= capacity_) return false;
-    jobs_.push_back(std::move(job));
+    jobs_.push_back({std::move(job), std::move(then)});
   }
   has_work_.notify_one();
   return true;
@@ -37,12 +37,14 @@ bool WorkQueue::run_here(const std::function<void()>& job) {
     ++running_;
   }
   job();
+  bool queued = false;
   {
     std::lock_guard lock(mutex_);
     --running_;
-    if (jobs_.empty() && running_ == 0) idle_.notify_all();
+    if (drained()) idle_.notify_all();
+    queued = !jobs_.empty();
   }
-  has_work_.notify_one();  // a job queued meanwhile may have waited for this place
+  if (queued) has_work_.notify_one();  // it may have waited for this place
   return true;
 }
 
@@ -50,7 +52,12 @@ bool WorkQueue::drain(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   closing_ = true;
   has_work_.notify_all();
-  return idle_.wait_until(lock, deadline, [this] { return jobs_.empty() && running_ == 0; });
+  return idle_.wait_until(lock, deadline, [this] { return drained(); });
+}
+
+bool WorkQueue::idle() const {
+  std::lock_guard lock(mutex_);
+  return jobs_.empty() && running_ == 0;
 }
 
 std::size_t WorkQueue::waiting() const {
@@ -75,10 +82,17 @@ void WorkQueue::work() {
     jobs_.pop_front();
     ++running_;
     lock.unlock();
-    job();
+    job.run();
     lock.lock();
     --running_;
-    if (jobs_.empty() && running_ == 0) idle_.notify_all();
+    if (job.then) {
+      ++finishing_;  // drain() waits for it; idle() does not
+      lock.unlock();
+      job.then();
+      lock.lock();
+      --finishing_;
+    }
+    if (drained()) idle_.notify_all();
   }
 }
 

@@ -89,7 +89,7 @@ class Served {
   std::atomic<bool> served_{false};
 };
 
-Result<model::NodeResult> succeed(const model::ExecuteRequest&) {
+Result<model::NodeResult> succeed(const model::ExecuteRequest&, BoundedAttempt*) {
   model::NodeResult node;
   node.phase = model::Phase::Succeeded;
   node.message = "done";
@@ -263,9 +263,9 @@ TEST(HttpServer, WaitingCallsAreCappedAndTheRestAnsweredRunningAtOnce) {
   settings.max_concurrency = 2;
   auto gate = std::make_shared<Gate>();
   settings.on_grace_expired = [gate] { gate->release(); };
-  Served served(settings, [gate](const model::ExecuteRequest&) {
+  Served served(settings, [gate](const model::ExecuteRequest&, BoundedAttempt*) {
     gate->wait_open();
-    return succeed(model::ExecuteRequest{});
+    return succeed(model::ExecuteRequest{}, nullptr);
   });
   RawConnection first(served.port());
   first.send(http_request("POST", "/api/v1/template.execute", kAuth, step_body("first")));
@@ -293,11 +293,12 @@ TEST(HttpServer, AfterTheGracePeriodRunningStepsAreInterruptedAndQueuedOnesNever
     gate->release();
   };
   auto served = std::make_unique<Served>(
-      settings, [&, gate](const model::ExecuteRequest&) -> Result<model::NodeResult> {
+      settings,
+      [&, gate](const model::ExecuteRequest&, BoundedAttempt*) -> Result<model::NodeResult> {
         ++runs;
         gate->wait_open();
         if (interrupted) return transient("stopped: the plugin is shutting down");
-        return succeed(model::ExecuteRequest{});
+        return succeed(model::ExecuteRequest{}, nullptr);
       });
   RawConnection running(served->port());
   running.send(http_request("POST", "/api/v1/template.execute", kAuth, step_body("running")));
@@ -340,4 +341,53 @@ TEST(HttpServer, BindingAnOccupiedPortFailsCleanly) {
       bound.error().message.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
       std::string::npos)
       << bound.error().message;
+}
+
+// On an idle plugin, a step of a module whose last step was quick runs on the event thread as a
+// bounded attempt; an attempt that gives up runs again on a worker, whose result is the answer,
+// and the template of another plugin is answered there too.
+TEST(HttpServer, QuickStepsRunOnTheEventThreadAndAnAttemptGivenUpRunsAgainOnAWorker) {
+  ServerSettings settings = quick_settings();
+  settings.run_inline_below = 50ms;
+  std::mutex mutex;
+  std::vector<std::string> runs;  // "attempt" or "worker", per call of the runner
+  std::atomic<bool> give_up{false};
+  Served served(
+      settings,
+      [&](const model::ExecuteRequest&, BoundedAttempt* attempt) -> Result<model::NodeResult> {
+        {
+          std::lock_guard lock(mutex);
+          runs.push_back(attempt ? "attempt" : "worker");
+        }
+        if (attempt && give_up) {
+          attempt->gave_up = true;
+          return transient("gave up");
+        }
+        return succeed(model::ExecuteRequest{}, nullptr);
+      });
+  RawConnection conn(served.port());
+  auto execute = [&](const std::string& body) {
+    EXPECT_TRUE(conn.send(http_request("POST", "/api/v1/template.execute", kAuth, body)));
+    return conn.read_reply();
+  };
+  // The module's first step has no duration on record: a worker runs it. The next ones are quick.
+  for (const std::string uid : {"q1", "q2", "q3"}) {
+    auto reply = execute(step_body(uid));
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    EXPECT_EQ(Json::parse(reply.body)["node"]["phase"], "Succeeded");
+  }
+  give_up = true;
+  auto moved = execute(step_body("q4"));
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(Json::parse(moved.body)["node"]["phase"], "Succeeded");
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(runs,
+              (std::vector<std::string>{"worker", "attempt", "attempt", "attempt", "worker"}));
+  }
+  Json other = Json::parse(step_body("o1"));
+  other["template"]["plugin"] = {{"other-plugin", Json::object()}};
+  auto not_ours = execute(other.dump());
+  EXPECT_EQ(not_ours.status, 200);
+  EXPECT_EQ(not_ours.body, "{}");
 }
