@@ -30,7 +30,8 @@
 // - max_connections: MHD_OPTION_CONNECTION_LIMIT (plus a small headroom); when a new connection
 //   takes us over max_connections, the watchdog closes the oldest one that has no request in
 //   hand (new, idle or still in its headers), so stalled clients cannot lock everyone out.
-// - workers: our own pool running `handle`; the MHD connection is suspended meanwhile
+// - workers: our own pool running `handle` (grown on demand up to `workers` threads); the MHD
+//   connection is suspended meanwhile
 //   (MHD_ALLOW_SUSPEND_RESUME), so MHD's one epoll thread keeps serving probes and reading other
 //   requests while steps run, and resumed when the reply is ready. `on_body`, when given, sees the
 //   whole request on MHD's thread first and may answer at once (each hand-off wakes a thread,
@@ -55,6 +56,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -145,6 +147,7 @@ struct HttpListener::State {
   std::deque<std::pair<MHD_Connection*, Exchange*>> jobs;
   bool workers_quit = false;
   std::vector<std::thread> workers;
+  std::size_t idle_workers = 0;
 
   // Connection phases, shared by MHD's thread and the watchdog.
   std::mutex track_mutex;
@@ -337,6 +340,15 @@ struct HttpListener::State {
         MHD_suspend_connection(connection);
         x.handed_over = true;
         jobs.emplace_back(connection, &x);
+        // The pool grows when every worker is busy, up to `workers` threads: creating them all
+        // up front cost ~2 ms of start-up (64 by default), and most calls never need one.
+        if (idle_workers < jobs.size() && workers.size() < limits.workers) {
+          try {
+            workers.emplace_back([this] { work(); });
+          } catch (const std::system_error& e) {  // out of threads: the ones there will do
+            spdlog::warn("{}: cannot start another worker thread: {}", name, e.what());
+          }
+        }
       }
     }
     if (!x.handed_over) {
@@ -354,7 +366,9 @@ struct HttpListener::State {
   void work() {
     std::unique_lock lock(jobs_mutex);
     while (true) {
+      ++idle_workers;
       has_job.wait(lock, [this] { return workers_quit || !jobs.empty(); });
+      --idle_workers;
       if (jobs.empty()) return;  // quitting, and every queued request was handled
       auto [connection, exchange] = jobs.front();
       jobs.pop_front();
@@ -564,7 +578,10 @@ Result<Ok> HttpListener::run() {
       &State::on_log, &s, MHD_OPTION_END);
   if (!s.daemon) return failed(s.name + ": libmicrohttpd could not start serving");
   s.listen_fd = -1;  // MHD's now
-  for (std::size_t i = 0; i < l.workers; ++i) s.workers.emplace_back([&s] { s.work(); });
+  {
+    std::lock_guard lock(s.jobs_mutex);
+    if (l.workers > 0) s.workers.emplace_back([&s] { s.work(); });  // more on demand (hand_over)
+  }
   s.watchdog = std::thread([&s] { s.watch(); });
 
   {
