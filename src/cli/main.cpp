@@ -22,47 +22,63 @@ int main(int argc, char** argv) {
   // A flag given twice (e.g. in a manifest and by a wrapper script) takes the last value.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   PluginConfig config;
+  // Only the subcommand named first on the command line gets its options (the others keep their
+  // name and description for --help): CLI11 compares each new option's names with all others, and
+  // registering every subcommand's ~150 options cost ~1 ms of every start.
+  const std::string_view chosen = argc > 1 ? argv[1] : "";
 
   auto* serve_cmd = app.add_subcommand("serve", "Serve Argo's executor-plugin API");
-  add_server_flags(*serve_cmd, config);
-  add_distributed_flags(*serve_cmd, config);
-  add_execution_flags(*serve_cmd, config);
+  if (chosen == "serve") {
+    add_server_flags(*serve_cmd, config);
+    add_distributed_flags(*serve_cmd, config);
+    add_execution_flags(*serve_cmd, config);
+  }
 
   RunOptions run_options;
   auto* run_cmd = app.add_subcommand(
       "run", "Execute one template locally and print the node result the server would return");
-  run_cmd->add_option("file", run_options.file, "Workflow YAML, or one template (YAML/JSON)")
-      ->required();
-  run_cmd->add_option("-t,--template", run_options.template_name,
-                      "Template to run (default: the entrypoint)");
-  run_cmd->add_option("-p,--parameter", run_options.parameters,
-                      "Input parameter name=value (repeatable)");
-  run_cmd
-      ->add_option("--workflow-name", run_options.workflow_name, "workflow.name seen by the module")
-      ->capture_default_str();
-  run_cmd->add_option("--result-file", run_options.result_file,
-                      "Also write the node result to this file when it fits in 4 KiB (a "
-                      "container's termination message: /dev/termination-log)");
-  add_execution_flags(*run_cmd, config);
+  if (chosen == "run") {
+    run_cmd->add_option("file", run_options.file, "Workflow YAML, or one template (YAML/JSON)")
+        ->required();
+    run_cmd->add_option("-t,--template", run_options.template_name,
+                        "Template to run (default: the entrypoint)");
+    run_cmd->add_option("-p,--parameter", run_options.parameters,
+                        "Input parameter name=value (repeatable)");
+    run_cmd
+        ->add_option("--workflow-name", run_options.workflow_name,
+                     "workflow.name seen by the module")
+        ->capture_default_str();
+    run_cmd->add_option("--result-file", run_options.result_file,
+                        "Also write the node result to this file when it fits in 4 KiB (a "
+                        "container's termination message: /dev/termination-log)");
+    add_execution_flags(*run_cmd, config);
+  }
 
   RegistryOptions registry;
   auto* push_cmd = app.add_subcommand("push", "Publish a module to an OCI registry");
-  push_cmd->add_option("file", registry.file, "The .wasm module")
-      ->required()
-      ->check(CLI::ExistingFile);
-  push_cmd->add_option("reference", registry.reference, "registry/repo:tag")->required();
-  push_cmd->add_option("--source", registry.source,
-                       "Source repository URL (org.opencontainers.image.source)");
   auto* pull_cmd =
       app.add_subcommand("pull", "Fetch a module as the plugin would and print what it resolved");
-  pull_cmd->add_option("reference", registry.reference, "registry/repo:tag or @sha256:...")
-      ->required();
-  pull_cmd->add_option("-o,--output", registry.file, "Also write the module to this file");
   auto* inspect_cmd =
       app.add_subcommand("inspect", "Show the manifest, platform and layer the plugin would use");
-  inspect_cmd->add_option("reference", registry.reference, "registry/repo:tag or @sha256:...")
-      ->required();
+  if (chosen == "push") {
+    push_cmd->add_option("file", registry.file, "The .wasm module")
+        ->required()
+        ->check(CLI::ExistingFile);
+    push_cmd->add_option("reference", registry.reference, "registry/repo:tag")->required();
+    push_cmd->add_option("--source", registry.source,
+                         "Source repository URL (org.opencontainers.image.source)");
+  }
+  if (chosen == "pull") {
+    pull_cmd->add_option("reference", registry.reference, "registry/repo:tag or @sha256:...")
+        ->required();
+    pull_cmd->add_option("-o,--output", registry.file, "Also write the module to this file");
+  }
+  if (chosen == "inspect") {
+    inspect_cmd->add_option("reference", registry.reference, "registry/repo:tag or @sha256:...")
+        ->required();
+  }
   for (auto* cmd : {push_cmd, pull_cmd, inspect_cmd}) {
+    if (cmd->get_name() != chosen) continue;
     add_registry_flags(*cmd, config);
     cmd->add_option("--fs-cache-dir", config.fs_cache_dir, "Module cache")->envname("FS_CACHE_DIR");
     cmd->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")

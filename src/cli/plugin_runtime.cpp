@@ -80,10 +80,16 @@ Result<std::shared_ptr<const provenance::Verifier>> signature_verifier(const Plu
   return std::make_shared<const provenance::Verifier>(std::move(*policy), std::move(keys));
 }
 
-PluginRuntime::~PluginRuntime() = default;
+PluginRuntime::~PluginRuntime() {
+  if (http_init_.joinable()) http_init_.join();
+}
 
 Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig& config) {
   std::unique_ptr<PluginRuntime> rt(new PluginRuntime());
+  // libcurl's global initialisation (OpenSSL reading its configuration) takes ~1 ms and nothing
+  // before the first transfer needs it: off the path to readiness. A transfer started earlier
+  // waits for it.
+  rt->http_init_ = std::thread([] { net::global_init(); });
   const fs::path cache_dir = cache_dir_of(config);
   WWP_TRY_ASSIGN(rt->tracing_, telemetry::setup_tracing_from_env("wasm-workflows-plugin"));
 
@@ -148,12 +154,8 @@ Result<std::unique_ptr<PluginRuntime>> PluginRuntime::create(const PluginConfig&
   const std::size_t concurrency = config.max_concurrency ? config.max_concurrency : cores;
   engine_settings.pool_instances =
       static_cast<std::uint32_t>(std::max<std::size_t>(16, concurrency * 4));
-  // libcurl's global initialisation (OpenSSL reading its configuration, ~0.8 ms) and the engine
-  // (~0.6 ms) do not depend on each other: side by side, they take the time of the longer one.
-  std::thread http_client_init([] { net::default_client(); });
-  auto engine = sandbox::Engine::create(engine_settings);
-  http_client_init.join();
   exec.http_transport = executor::make_http_transport(net::default_client());
+  auto engine = sandbox::Engine::create(engine_settings);
   if (!engine) return engine.error();
   if ((*engine)->settings().pooling_fallback) {
     spdlog::warn(

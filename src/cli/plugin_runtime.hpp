@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <thread>
 
 #include "artifacts/artifact_service.hpp"
 #include "cli/plugin_config.hpp"
@@ -46,6 +47,7 @@ class PluginRuntime {
   PluginRuntime() = default;
 
   // OTLP trace export configured by OTEL_* (null: tracing off).
+  std::thread http_init_;  // net::global_init at start-up; joined first thing at the end
   std::shared_ptr<telemetry::OtlpExporter> tracing_;
   std::unique_ptr<sandbox::Engine> engine_;
   std::unique_ptr<store::BlobStore> blobs_;

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "common/text.hpp"
+#include "net/http.hpp"
 
 namespace wwp::executor {
 
@@ -26,6 +27,7 @@ struct ParsedUrl {
 };
 
 std::optional<ParsedUrl> parse_url(const std::string& text) {
+  net::global_init();
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), curl_url_cleanup);
   if (!url || curl_url_set(url.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK)
     return std::nullopt;

@@ -14,16 +14,17 @@
 
 namespace wwp::net {
 
-namespace {
-
-using CurlEasy = UniqueHandle<CURL, curl_easy_cleanup>;
-using CurlList = UniqueHandle<curl_slist, curl_slist_free_all>;
-
-// curl_global_init must run once, before any other libcurl call, and not concurrently with one.
+// curl_global_init must run once, before any other libcurl call, and not concurrently with one:
+// call_once makes every other caller wait for it.
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
+
+namespace {
+
+using CurlEasy = UniqueHandle<CURL, curl_easy_cleanup>;
+using CurlList = UniqueHandle<curl_slist, curl_slist_free_all>;
 
 constexpr std::uint64_t kErrorBodyLimit = 64u << 10;
 constexpr std::size_t kPooledHandles = 16;
@@ -291,7 +292,7 @@ struct Client::Handle {
   CurlEasy curl;
 };
 
-Client::Client() { global_init(); }
+Client::Client() = default;
 Client::~Client() = default;
 
 Client& default_client() {
@@ -310,6 +311,7 @@ std::unique_ptr<Client::Handle> Client::take_handle() {
       return handle;
     }
   }
+  global_init();
   auto handle = std::make_unique<Handle>();
   handle->curl.reset(curl_easy_init());
   return handle;

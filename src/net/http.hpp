@@ -140,6 +140,11 @@ class Client {
   std::vector<std::unique_ptr<Handle>> idle_;
 };
 
+// libcurl's global initialisation (with OpenSSL's, which reads its configuration: ~1 ms), once
+// per process. Every transfer and URL parse runs it first; calling it early, on a thread of its
+// own, takes it off the caller's path (serve does so at start-up).
+void global_init();
+
 // The process's client, for users without one of their own.
 Client& default_client();
 
