@@ -84,6 +84,23 @@ TEST(WorkQueue, AJobQueuedDuringARunHereStartsWhenItEnds) {
   EXPECT_TRUE(queued_ran);
 }
 
+// A result published in `then` finds the worker's place free again: the agent's next call, which
+// may come at once, sees an idle plugin. drain() waits for `then` too.
+TEST(WorkQueue, ThenRunsAfterTheJobGaveItsPlaceBack) {
+  WorkQueue queue(1, 4);
+  std::atomic<bool> idle_in_then{false};
+  std::atomic<bool> then_done{false};
+  ASSERT_TRUE(queue.submit([] {},
+                           [&] {
+                             idle_in_then = queue.idle();
+                             std::this_thread::sleep_for(20ms);
+                             then_done = true;
+                           }));
+  EXPECT_TRUE(queue.drain(std::chrono::steady_clock::now() + 5s));
+  EXPECT_TRUE(then_done);
+  EXPECT_TRUE(idle_in_then);
+}
+
 TEST(StepDurations, RemembersTheLastStepOfEachModule) {
   StepDurations durations(2);
   EXPECT_FALSE(durations.last("a.wasm"));
