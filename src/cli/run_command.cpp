@@ -123,7 +123,7 @@ int run_local(const PluginConfig& config, const RunOptions& options) {
                   node.error().message);
     return 3;
   }
-  const std::string reply = model::to_json(model::ExecuteReply{*node, std::nullopt}).dump();
+  const std::string reply = model::to_text(model::ExecuteReply{*node, std::nullopt});
   std::cout << reply << "\n" << std::flush;
   if (!options.result_file.empty()) write_result_file(options.result_file, reply);
   return node->phase == model::Phase::Succeeded ? 0 : 1;

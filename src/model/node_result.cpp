@@ -58,4 +58,8 @@ Json to_json(const ExecuteReply& reply) {
   return json;
 }
 
+std::string to_text(const ExecuteReply& reply) {
+  return to_json(reply).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 }  // namespace wwp::model

@@ -46,5 +46,9 @@ struct ExecuteReply {
 Json to_json(const NodeResult& node);
 // The body of a `template.execute` reply: {"node": {...}, "requeue": "5s"}.
 Json to_json(const ExecuteReply& reply);
+// The reply as the agent reads it. A module's output that is not valid UTF-8 (binary, or a
+// multi-byte character cut by a limit) has its bad bytes replaced by U+FFFD: JSON cannot carry
+// them, and the step's result must not turn into an error of ours.
+std::string to_text(const ExecuteReply& reply);
 
 }  // namespace wwp::model

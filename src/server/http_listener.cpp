@@ -247,7 +247,13 @@ struct HttpListener::State {
     if (x.reply) return send(connection, x, *x.reply, false);
     if (x.handed_over) return MHD_NO;  // resumed without a reply: cannot happen
     if (routes.on_body && !stopping && alone()) {
-      if (auto reply = routes.on_body(x.request)) {
+      std::optional<HttpReply> reply;
+      try {
+        reply = routes.on_body(x.request);
+      } catch (const std::exception& e) {  // never into MHD's C code
+        reply = HttpReply{500, std::string("internal error: ") + e.what() + "\n"};
+      }
+      if (reply) {
         x.request = HttpRequest{};
         const std::uint64_t reserved = std::exchange(x.reserved, 0);
         release(reserved);

@@ -307,7 +307,7 @@ PluginServer::Reply PluginServer::result_reply(const std::string& key,
     return unavailable("transient", result.error().message);
   }
   // The step's own line (phase, message, resource use) is logged by whoever ran it.
-  return {200, model::to_json(model::ExecuteReply{*result, std::nullopt}).dump()};
+  return {200, model::to_text(model::ExecuteReply{*result, std::nullopt})};
 }
 
 }  // namespace wwp::server

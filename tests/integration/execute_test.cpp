@@ -56,6 +56,17 @@ TEST_F(Execute, ArgsEnvAndStdinReachTheModuleAndNothingElseDoes) {
             "arg1=one\narg2=two words\nCOLOR=blue\nHOME=(unset)\nstdin=piped");
 }
 
+// JSON cannot carry bytes that are not UTF-8: they become U+FFFD, and the step keeps its result
+// (it was answered 500 with a serialisation error). The module reads 255 bytes of stdin, which
+// cuts the two-byte character at the end in half.
+TEST_F(Execute, OutputThatIsNotUtf8KeepsTheStepsResult) {
+  const std::string stdin_text = std::string(254, 'a') + "\u00e9";
+  Json node = node_of(plugin->execute(wasm_template("stdin_env.wasm", {{"stdin", stdin_text}})));
+  EXPECT_EQ(node["phase"], "Succeeded") << node.dump();
+  const std::string result = node["outputs"].value("result", "");
+  EXPECT_NE(result.find(std::string(254, 'a') + "\xEF\xBF\xBD"), std::string::npos) << result;
+}
+
 TEST_F(Execute, GoProgramRuns) {
   Json node = node_of(plugin->execute(wasm_template("hello_go.wasm", {{"args", {"wasip1"}}})));
   EXPECT_EQ(node["phase"], "Succeeded") << node.dump();
