@@ -319,9 +319,7 @@ Result<model::NodeResult> Executor::run_step(const model::Template& tmpl,
   };
   // What a discarded run may touch is its own sandbox only: no transfers, no outbound calls, no
   // module pull or compilation (all slow, or seen outside).
-  if (attempt &&
-      (tmpl.wasm.module.kind != model::ModuleRef::Kind::Path || !tmpl.input_artifacts.empty() ||
-       !tmpl.output_artifacts.empty() || !tmpl.wasm.permissions.empty()))
+  if (attempt && !model::stays_in_sandbox(tmpl))
     return give_up("the step reaches beyond its sandbox");
   auto module =
       modules_.resolve(tmpl.wasm.module, kNoDeadline,

@@ -387,4 +387,9 @@ std::optional<std::string> substitute(std::string_view text, const Template& tmp
   return out;
 }
 
+bool stays_in_sandbox(const Template& tmpl) {
+  return tmpl.wasm.module.kind == ModuleRef::Kind::Path && tmpl.input_artifacts.empty() &&
+         tmpl.output_artifacts.empty() && tmpl.wasm.permissions.empty();
+}
+
 }  // namespace wwp::model

@@ -67,6 +67,10 @@ struct Template {
   WasmSpec wasm;
 };
 
+// Whether all a step of `tmpl` can touch is its own sandbox directory: a module from a local file,
+// no artifacts, no capabilities. Such a run can be thrown away unseen (BoundedAttempt).
+bool stays_in_sandbox(const Template& tmpl);
+
 // One `template.execute` call. `tmpl` is empty when the template is not ours (no plugin.wasm).
 struct ExecuteRequest {
   WorkflowMeta workflow;

@@ -10,6 +10,7 @@
 // chunked uploads), keep-alive, pipelining, Expect: 100-continue.
 #pragma once
 
+#include <any>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -29,6 +30,8 @@ struct HttpRequest {
   std::string target;
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
+  // What `on_body` learned about the request, for `handle` (e.g. its parsed form).
+  std::any note;
 
   // The first value of header `lower_name`, or "".
   std::string header(std::string_view lower_name) const;

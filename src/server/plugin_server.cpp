@@ -61,14 +61,14 @@ PluginServer::PluginServer(ServerSettings settings, BearerAuth auth, StepRunner 
       queue_(settings_.max_concurrency, settings_.queue_capacity) {
   http_ = std::make_unique<HttpListener>(
       "http", listener_limits(settings_, settings_.http_threads),
-      HttpListener::Routes{
-          [this](const HttpRequest& request) { return route(request, true); },
-          [this](HttpRequest& request) { return run_on_event_thread(request.body); },
-          [this](HttpRequest& request) {
-            Reply reply = execute(request.body);
-            return HttpReply{reply.status, std::move(reply.body),
-                             reply.status == 200 ? "application/json" : "text/plain"};
-          }});
+      HttpListener::Routes{[this](const HttpRequest& request) { return route(request, true); },
+                           [this](HttpRequest& request) { return run_on_event_thread(request); },
+                           [this](HttpRequest& request) {
+                             Reply reply = execute(request);
+                             return HttpReply{
+                                 reply.status, std::move(reply.body),
+                                 reply.status == 200 ? "application/json" : "text/plain"};
+                           }});
   if (settings_.health_port >= 0) {
     health_ = std::make_unique<HttpListener>(
         "health", listener_limits(settings_, 0),
@@ -183,12 +183,19 @@ std::optional<HttpReply> PluginServer::route(const HttpRequest& request, bool ma
   return HttpReply{404, "not found\n"};
 }
 
-PluginServer::Reply PluginServer::execute(const std::string& body) {
-  auto request = model::parse_execute_body(body);
+PluginServer::Reply PluginServer::execute(HttpRequest& call) {
+  // Parsed already when the event thread looked at it and left it to a worker.
+  if (auto* parsed = std::any_cast<std::shared_ptr<model::ExecuteRequest>>(&call.note))
+    return execute(std::move(**parsed));
+  auto request = model::parse_execute_body(call.body);
   if (!request) return {400, error_body(request.error().message)};
-  if (!request->tmpl) return {200, "{}"};
+  return execute(std::move(*request));
+}
 
-  const std::string key = request->step_key;
+PluginServer::Reply PluginServer::execute(model::ExecuteRequest request) {
+  if (!request.tmpl) return {200, "{}"};
+
+  const std::string key = request.step_key;
   if (stopping_) {
     // The agent's follow-up calls still collect steps that are running or done.
     if (auto step = steps_.find(key)) return wait_for(key, step);
@@ -199,7 +206,7 @@ PluginServer::Reply PluginServer::execute(const std::string& body) {
   if (created) {
     auto result = std::make_shared<Result<model::NodeResult>>(failed(""));
     auto job = [this, result, queued_at = std::chrono::steady_clock::now(),
-                request = std::make_shared<model::ExecuteRequest>(std::move(*request))] {
+                request = std::make_shared<model::ExecuteRequest>(std::move(request))] {
       telemetry::plugin_metrics().step_queue_wait.get().observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - queued_at).count());
       if (grace_expired_) {
@@ -245,20 +252,26 @@ Result<model::NodeResult> PluginServer::run_guarded(const model::ExecuteRequest&
 // is given up (leaving nothing behind) once it takes longer than run_inline_below, so that a
 // step that turns out long blocks the event thread for that long at most. Everything else, and
 // every call while steps run or wait, goes the usual way (execute() on a worker).
-std::optional<HttpReply> PluginServer::run_on_event_thread(const std::string& body) {
+std::optional<HttpReply> PluginServer::run_on_event_thread(HttpRequest& call) {
   if (settings_.run_inline_below.count() == 0 || stopping_ || !queue_.idle()) return std::nullopt;
-  auto request = model::parse_execute_body(body);
+  auto request = model::parse_execute_body(call.body);
   if (!request) return std::nullopt;  // the worker answers it
   if (!request->tmpl) return HttpReply{200, "{}", "application/json"};
+  // Whatever is not run here goes to a worker already parsed.
+  auto hand_on = [&] {
+    call.note = std::make_shared<model::ExecuteRequest>(std::move(*request));
+    return std::nullopt;
+  };
   const auto last = durations_.last(request->tmpl->wasm.module.location);
-  if (!last || *last >= settings_.run_inline_below) return std::nullopt;
+  if (!last || *last >= settings_.run_inline_below || !model::stays_in_sandbox(*request->tmpl))
+    return hand_on();
   // A call for a step already known (running, or done and not yet collected) waits for it.
-  if (steps_.find(request->step_key)) return std::nullopt;
+  if (steps_.find(request->step_key)) return hand_on();
 
   BoundedAttempt attempt{std::chrono::steady_clock::now() + settings_.run_inline_below};
   Result<model::NodeResult> result = failed("");
-  if (!queue_.run_here([&] { result = run_guarded(*request, &attempt); })) return std::nullopt;
-  if (attempt.gave_up) return std::nullopt;
+  if (!queue_.run_here([&] { result = run_guarded(*request, &attempt); })) return hand_on();
+  if (attempt.gave_up) return hand_on();
   telemetry::plugin_metrics().step_queue_wait.get().observe(0);
   Reply reply = result_reply(request->step_key, result);
   return HttpReply{reply.status, std::move(reply.body),

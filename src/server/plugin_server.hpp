@@ -107,8 +107,9 @@ class PluginServer {
     std::string body;
   };
   std::optional<HttpReply> route(const HttpRequest& request, bool main_port);
-  Reply execute(const std::string& body);
-  std::optional<HttpReply> run_on_event_thread(const std::string& body);
+  Reply execute(HttpRequest& call);
+  Reply execute(model::ExecuteRequest request);
+  std::optional<HttpReply> run_on_event_thread(HttpRequest& call);
   Result<model::NodeResult> run_guarded(const model::ExecuteRequest& request,
                                         BoundedAttempt* attempt);
   Reply result_reply(const std::string& key, const Result<model::NodeResult>& result);

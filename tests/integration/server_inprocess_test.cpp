@@ -380,10 +380,18 @@ TEST(HttpServer, QuickStepsRunOnTheEventThreadAndAnAttemptGivenUpRunsAgainOnAWor
   auto moved = execute(step_body("q4"));
   ASSERT_EQ(moved.status, 200) << moved.body;
   EXPECT_EQ(Json::parse(moved.body)["node"]["phase"], "Succeeded");
+  // A step that could reach beyond its sandbox (here: one allowed outbound HTTP) is never
+  // attempted there, although its module is quick.
+  give_up = false;
+  Json capable = Json::parse(step_body("u1"));
+  capable["template"]["plugin"]["wasm"]["permissions"] = {
+      {"http", {{"allowed_hosts", {"example.com"}}}}};
+  auto remote = execute(capable.dump());
+  ASSERT_EQ(remote.status, 200) << remote.body;
   {
     std::lock_guard lock(mutex);
-    EXPECT_EQ(runs,
-              (std::vector<std::string>{"worker", "attempt", "attempt", "attempt", "worker"}));
+    EXPECT_EQ(runs, (std::vector<std::string>{"worker", "attempt", "attempt", "attempt", "worker",
+                                              "worker"}));
   }
   Json other = Json::parse(step_body("o1"));
   other["template"]["plugin"] = {{"other-plugin", Json::object()}};
