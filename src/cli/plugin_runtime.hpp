@@ -46,8 +46,8 @@ class PluginRuntime {
  private:
   PluginRuntime() = default;
 
-  // OTLP trace export configured by OTEL_* (null: tracing off).
   std::thread http_init_;  // net::global_init at start-up; joined first thing at the end
+  // OTLP trace export configured by OTEL_* (null: tracing off).
   std::shared_ptr<telemetry::OtlpExporter> tracing_;
   std::unique_ptr<sandbox::Engine> engine_;
   std::unique_ptr<store::BlobStore> blobs_;

@@ -120,6 +120,11 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// What a handler's exception becomes: a bug of ours must not take the server down.
+HttpReply internal_error(const std::exception& e) {
+  return {500, std::string("internal error: ") + e.what() + "\n"};
+}
+
 MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
   static_cast<std::vector<std::pair<std::string, std::string>>*>(cls)->emplace_back(
       lower(key ? key : ""), value ? value : "");
@@ -164,6 +169,14 @@ struct HttpListener::State {
     return true;
   }
   void release(std::uint64_t bytes) { budget_used -= bytes; }
+
+  // Once a request was handled: its memory goes back before its share of the body budget does.
+  void free_body(Exchange& x) {
+    x.request = HttpRequest{};
+    const std::uint64_t reserved = std::exchange(x.reserved, 0);
+    release(reserved);
+    if (reserved >= kTrimAfterBytes) ::malloc_trim(0);
+  }
 
   void set_phase(MHD_Connection* connection, Phase phase, std::chrono::milliseconds timeout) {
     const auto now = Clock::now();
@@ -251,13 +264,10 @@ struct HttpListener::State {
       try {
         reply = routes.on_body(x.request);
       } catch (const std::exception& e) {  // never into MHD's C code
-        reply = HttpReply{500, std::string("internal error: ") + e.what() + "\n"};
+        reply = internal_error(e);
       }
       if (reply) {
-        x.request = HttpRequest{};
-        const std::uint64_t reserved = std::exchange(x.reserved, 0);
-        release(reserved);
-        if (reserved >= kTrimAfterBytes) ::malloc_trim(0);
+        free_body(x);
         return send(connection, x, *reply, false);
       }
     }
@@ -383,12 +393,9 @@ struct HttpListener::State {
       try {
         reply = routes.handle(exchange->request);
       } catch (const std::exception& e) {
-        reply = {500, std::string("internal error: ") + e.what() + "\n"};
+        reply = internal_error(e);
       }
-      exchange->request = HttpRequest{};  // the body's memory goes back before the budget does
-      const std::uint64_t reserved = std::exchange(exchange->reserved, 0);
-      release(reserved);
-      if (reserved >= kTrimAfterBytes) ::malloc_trim(0);
+      free_body(*exchange);
       exchange->reply = std::move(reply);
       MHD_resume_connection(connection);
       lock.lock();

@@ -241,7 +241,8 @@ Result<model::NodeResult> PluginServer::run_guarded(const model::ExecuteRequest&
     node.message = std::string("internal error: ") + e.what();
     result = node;
   }
-  // Also for an attempt given up: its module's next step then goes to a worker at once.
+  // Also for an attempt given up: one given up past its bound sends its module's next step
+  // straight to a worker.
   durations_.record(request.tmpl->wasm.module.location, std::chrono::steady_clock::now() - started);
   return result;
 }

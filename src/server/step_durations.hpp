@@ -1,6 +1,6 @@
 // How long each module's last step took, so the server can tell a step that will end in
-// microseconds (run it on the calling thread: no hand-off) from one that may run long (hand it to
-// a worker, so the call can answer Running at the requeue deadline).
+// microseconds (run it on the HTTP event thread: no hand-off) from one that may run long (hand it
+// to a worker, so the call can answer Running at the requeue deadline).
 #pragma once
 
 #include <chrono>
